@@ -1,0 +1,190 @@
+"""The command line: the only place that prints reports, reads env vars and exits.
+
+Exit codes: 0 pass, 1 policy violated, 2 usage or input error, 3 could not
+evaluate (under fail-closed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from scanner import __version__
+from scanner.errors import TrustscanError, UsageError
+from scanner.lockfiles import find_lockfile, load_lock, read_text
+from scanner.models import ScanResult, Severity
+from scanner.policy import Policy
+from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
+from scanner.report import FORMATS
+from scanner.report.json import summary_counts, to_dict
+from scanner.resolve import target_environment
+from scanner.scan import Progress, scan
+from scanner.store import Store
+from scanner.text import inert
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="trustscan",
+        description="Dependency and package-registry trust scanner for Python lockfiles.",
+    )
+    parser.add_argument("--version", action="version", version=f"trustscan {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    s = commands.add_parser("scan", help="scan a lockfile and report trust signals")
+    s.add_argument("path", nargs="?", help="lockfile (default: found in the current directory)")
+    s.add_argument("--format", choices=sorted(FORMATS), help="report format (default: table)")
+    s.add_argument("--output", "-o", help="write the report here (only once it is complete)")
+    s.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
+    s.add_argument("--jobs", "-j", type=int, default=8, help="concurrent requests (default 8)")
+    s.add_argument("--offline", action="store_true", help="answer from the local cache only")
+    s.add_argument("--db", help="evidence store (env TRUSTSCAN_DB; default: user data dir)")
+    s.add_argument("--python-version", help="target Python for markers (default: this one)")
+    s.add_argument("--platform", help="target platform for markers: linux, darwin, win32")
+    s.add_argument("--fail-under", type=float, help="fail when a package scores below this")
+    s.add_argument(
+        "--fail-on",
+        help="comma-separated severities that fail the gate (default: critical,high)",
+    )
+    s.add_argument(
+        "--allow-unevaluated",
+        action="store_true",
+        help="do not fail (exit 3) when something could not be evaluated",
+    )
+    s.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "scan":
+            return _scan(args)
+    except TrustscanError as e:
+        for line in e.diagnostics():
+            print(f"trustscan: {line}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("trustscan: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+def _scan(args: argparse.Namespace) -> int:
+    path = args.path
+    if path is None:
+        path = str(find_lockfile(Path.cwd()))
+        print(f"trustscan: scanning {path}", file=sys.stderr)
+    lock = load_lock(path)
+    try:
+        env = target_environment(args.python_version, args.platform)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    policy = _policy(args)
+    index_url = args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    store = Store(args.db) if args.db else Store()
+    client = HttpClient(ClientConfig(jobs=args.jobs, offline=args.offline), cache=store)
+    try:
+        progress = None if args.no_progress else _progress_bar()
+        result = scan(
+            lock, Index(client, index_url), env, policy, jobs=args.jobs, progress=progress
+        )
+        _record(store, result, path, args)
+    finally:
+        client.close()
+        store.close()
+    fmt = args.format or ("table" if sys.stdout.isatty() else "text")
+    _emit(FORMATS[fmt](result), args.output)
+    print(summary_line(result), file=sys.stderr)
+    return result.verdict.exit_code
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    fail_on = Policy().fail_on
+    if args.fail_on:
+        try:
+            fail_on = frozenset(Severity.parse(s) for s in args.fail_on.split(",") if s.strip())
+        except ValueError as e:
+            raise UsageError(f"--fail-on: {e}") from e
+    return Policy(
+        fail_on=fail_on, fail_under=args.fail_under, allow_unevaluated=args.allow_unevaluated
+    )
+
+
+def _progress_bar() -> Progress | None:
+    """A rich bar on stderr, shown only once the scan has run for a second."""
+    if not sys.stderr.isatty():
+        return None
+    from rich.progress import Progress as Bar
+
+    started = time.monotonic()
+    bar = Bar(transient=True)
+    task = bar.add_task("scanning", total=None)
+
+    def update(done: int, total: int, name: str) -> None:
+        if not bar.live.is_started and time.monotonic() - started > 1.0:
+            bar.start()
+        bar.update(task, completed=done, total=total, description=inert(name, 40))
+        if done == total and bar.live.is_started:
+            bar.stop()
+
+    return update
+
+
+def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespace) -> None:
+    options = {
+        "index_url": result.index_url,
+        "offline": args.offline,
+        "python_version": result.environment.get("python_full_version"),
+        "platform": result.environment.get("sys_platform"),
+    }
+    store.record_scan(
+        {
+            "started_at": result.started_at.isoformat(),
+            "input": str(Path(path).resolve()),
+            "input_sha256": hashlib.sha256(read_text(path).encode()).hexdigest(),
+            "format": result.format,
+            "options": json.dumps(options, sort_keys=True),
+            "packages": len(result.packages),
+            "exit_code": result.verdict.exit_code,
+        },
+        to_dict(result),
+    )
+
+
+def _emit(text: str, output: str | None) -> None:
+    """Write the report to stdout, or to `output` atomically once complete."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    fd, temporary = tempfile.mkstemp(dir=target.parent or Path(), prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(temporary).replace(target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def summary_line(result: ScanResult) -> str:
+    c = summary_counts(result)
+    return (
+        f"trustscan: {c['packages']} packages, {c['evaluated']} evaluated, "
+        f"{c['not_evaluated']} not evaluated, {c['with_findings']} with findings; "
+        f"provenance of {c['files_provenance_verified']} files verified, "
+        f"{c['files_provenance_invalid']} invalid, {c['files_provenance_none']} none, "
+        f"{c['files_provenance_unknown']} unknown; vulnerabilities unknown for "
+        f"{c['vulnerabilities_unknown']}; verdict: {result.verdict.label} "
+        f"(exit {result.verdict.exit_code}) in {result.seconds:.1f} s"
+    )

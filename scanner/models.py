@@ -1,0 +1,344 @@
+"""The nouns every part of trustscan shares: locks, registry evidence, findings.
+
+All are frozen, slotted dataclasses. Names are canonical (PEP 503) and versions
+are `packaging.version.Version` wherever a version is known.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+
+class Severity(enum.IntEnum):
+    """How bad a finding is; ordered, so `max()` gives the worst."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+
+class SourceKind(enum.StrEnum):
+    """Where a locked package comes from."""
+
+    INDEX = "index"  # the index being scanned (by default the public PyPI)
+    OTHER_INDEX = "other-index"  # a different package index, named in `location`
+    URL = "url"  # a direct archive URL
+    VCS = "vcs"  # a git/hg/svn/bzr checkout
+    PATH = "path"  # a local file or directory (editable installs included)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageSource:
+    kind: SourceKind
+    location: str | None = None
+
+    @property
+    def from_index(self) -> bool:
+        return self.kind in (SourceKind.INDEX, SourceKind.OTHER_INDEX)
+
+
+INDEX_SOURCE = PackageSource(SourceKind.INDEX)
+
+
+@dataclass(frozen=True, slots=True)
+class LockedPackage:
+    """One entry of a lockfile, as the file states it."""
+
+    name: NormalizedName
+    version: Version | None  # None when the input does not pin one exact version
+    source: PackageSource = INDEX_SOURCE
+    hashes: frozenset[str] = frozenset()  # "algorithm:hexdigest", lower case
+    extras: frozenset[str] = frozenset()
+    marker: str | None = None
+    line: int | None = None  # 1-based line in `file` where the entry starts
+    file: str | None = None  # the file the entry was read from (includes differ)
+    direct: bool | None = None  # None: the input does not say
+    requirement: str | None = None  # the requirement as written, when not a plain pin
+    dependencies: tuple[NormalizedName, ...] | None = None  # edges the format records
+    attestation_identities: tuple[Mapping[str, str], ...] = ()
+
+    @property
+    def display_version(self) -> str:
+        return str(self.version) if self.version is not None else "-"
+
+    def sha256s(self) -> frozenset[str]:
+        return frozenset(h.split(":", 1)[1] for h in self.hashes if h.startswith("sha256:"))
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem located in an input file."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lock:
+    """A parsed input: the packages it pins and what the file says about them."""
+
+    path: str
+    format: str
+    packages: tuple[LockedPackage, ...]
+    index_url: str | None = None  # the index the file asks installers to use
+    notes: tuple[Diagnostic, ...] = ()  # non-fatal observations about the input
+    has_direct_info: bool = False  # whether `direct` is meaningful for its packages
+
+
+# --- registry evidence ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """Evidence that could not be obtained, and why. Never read as 'clean'."""
+
+    reason: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """The index answered, authoritatively, that the thing does not exist (404)."""
+
+    url: str
+
+
+ProvenanceRef = Literal["unknown", "none", "available"]
+
+
+@dataclass(frozen=True, slots=True)
+class DistFile:
+    """One file of a release, as the Simple API (PEP 691/700/740) describes it."""
+
+    filename: str
+    url: str  # absolute: already joined against the response URL
+    version: Version | None  # parsed from the filename; None when it cannot be
+    sha256: str | None
+    size: int | None
+    upload_time: datetime | None
+    yanked: bool
+    yanked_reason: str | None
+    requires_python: str | None
+    core_metadata: bool | None  # None: the index does not say (PEP 658/714 key absent)
+    core_metadata_sha256: str | None
+    provenance: ProvenanceRef
+    provenance_url: str | None
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFiles:
+    """A project's Simple API page."""
+
+    name: NormalizedName
+    url: str
+    api_version: str
+    versions: tuple[str, ...]
+    files: tuple[DistFile, ...]
+    project_status: str | None = None
+
+    def release(self, version: Version) -> tuple[DistFile, ...]:
+        return tuple(f for f in self.files if f.version == version)
+
+    @property
+    def exposes_provenance(self) -> bool:
+        """PEP 740 provenance appears in the Simple API from api-version 1.3."""
+        return _api_at_least(self.api_version, (1, 3))
+
+
+def _api_at_least(version: str, wanted: tuple[int, int]) -> bool:
+    try:
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= wanted
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRole:
+    user: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectInfo:
+    """What the project JSON API says of the project (not of one release)."""
+
+    name: str
+    url: str
+    latest_version: str | None
+    summary: str | None
+    project_urls: tuple[tuple[str, str], ...]
+    home_page: str | None
+    author_email: str | None
+    maintainer_email: str | None
+    classifiers: tuple[str, ...]
+    roles: tuple[OwnerRole, ...] | None  # None: the index gave no ownership data
+    organization: str | None
+    latest_vulnerabilities: tuple[Mapping[str, object], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CoreMetadata:
+    """Core metadata of one distribution file, read as data."""
+
+    source_url: str
+    method: Literal["pep658", "wheel-range", "sdist"]
+    metadata_version: str | None
+    name: str | None
+    version: str | None
+    summary: str | None
+    requires_dist: tuple[str, ...]
+    requires_python: str | None
+    author_email: str | None
+    maintainer_email: str | None
+    home_page: str | None
+    project_urls: tuple[tuple[str, str], ...]
+    dynamic: tuple[str, ...]
+
+    @property
+    def dependencies_known(self) -> bool:
+        """False for an sdist whose dependencies are computed at build time."""
+        if self.method != "sdist":
+            return True
+        if any(d.lower() == "requires-dist" for d in self.dynamic):
+            return False
+        # Before Metadata 2.2 an sdist's PKG-INFO makes no promise about them.
+        return _api_at_least(self.metadata_version or "1.0", (2, 2))
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Everything the registry told us about one locked package."""
+
+    package: LockedPackage
+    files: ProjectFiles | Missing | Unavailable
+    project: ProjectInfo | Missing | Unavailable
+    metadata: CoreMetadata | Unavailable | None  # None: not looked for
+
+    @property
+    def release_files(self) -> tuple[DistFile, ...]:
+        if isinstance(self.files, ProjectFiles) and self.package.version is not None:
+            return self.files.release(self.package.version)
+        return ()
+
+
+# --- findings and results ------------------------------------------------------
+
+EvidenceValue = str | int | float | bool | None | list[object] | dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One signal firing for one package, with what was observed and where."""
+
+    signal: str
+    severity: Severity
+    package: NormalizedName
+    version: str | None
+    message: str
+    evidence: Mapping[str, EvidenceValue] = field(default_factory=dict)
+
+
+FamilyStateName = Literal["evaluated", "unknown", "not-applicable"]
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyState:
+    """Whether one family of evidence (provenance, vulnerabilities, ...) was evaluated."""
+
+    state: FamilyStateName
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deduction:
+    """Points of score one finding took."""
+
+    signal: str
+    severity: Severity
+    points: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PackageReport:
+    """Everything the scan concluded about one package."""
+
+    name: NormalizedName
+    version: str | None
+    source: PackageSource
+    file: str | None
+    line: int | None
+    direct: bool
+    evaluated: bool
+    not_evaluated_reason: str | None
+    families: Mapping[str, FamilyState]
+    findings: tuple[Finding, ...]
+    score: float | None
+    confidence: float
+    deductions: tuple[Deduction, ...]
+    summary: str | None
+    urls: Mapping[str, str]
+    provenance: Mapping[str, int]  # file count per provenance state
+    dependencies: tuple[NormalizedName, ...]
+    dependents: tuple[NormalizedName, ...]
+    path_risk: float | None = None
+    blast_radius: int = 0
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    exit_code: int  # 0 pass, 1 policy violated, 3 could not evaluate
+    reasons: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return {0: "pass", 1: "fail", 3: "not evaluated"}.get(self.exit_code, "error")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    input: str
+    format: str
+    index_url: str
+    started_at: datetime
+    seconds: float
+    environment: Mapping[str, str]
+    packages: tuple[PackageReport, ...]
+    roots: tuple[NormalizedName, ...]
+    notes: tuple[str, ...]
+    verdict: Verdict

@@ -1,0 +1,66 @@
+"""Fetch the evidence for one locked package: files, project, core metadata.
+
+Failures become `Unavailable` values with a reason; they are never raised
+past this point and never read as clean.
+"""
+
+from __future__ import annotations
+
+from scanner.errors import FetchError
+from scanner.models import (
+    CoreMetadata,
+    DistFile,
+    Evidence,
+    LockedPackage,
+    Missing,
+    ProjectFiles,
+    ProjectInfo,
+    Unavailable,
+)
+from scanner.registry.index import Index
+from scanner.registry.metadata import fetch_core_metadata
+
+_UNIVERSAL_TAGS = ("-py3-none-any.whl", "-py2.py3-none-any.whl")
+
+
+def collect_evidence(index: Index, package: LockedPackage) -> Evidence:
+    if not package.source.from_index:
+        reason = f"installed from a {package.source.kind.value}, not from an index"
+        return Evidence(package, Unavailable(reason), Unavailable(reason), None)
+    files: ProjectFiles | Missing | Unavailable
+    project: ProjectInfo | Missing | Unavailable
+    try:
+        files = index.files(package.name)
+    except FetchError as e:
+        files = Unavailable(e.reason, e.url)
+    try:
+        project = index.project(package.name)
+    except FetchError as e:
+        project = Unavailable(e.reason, e.url)
+    evidence = Evidence(package, files, project, None)
+    metadata: CoreMetadata | Unavailable | None = None
+    chosen = pick_metadata_file(evidence.release_files, package)
+    if chosen is not None:
+        try:
+            metadata = fetch_core_metadata(index.client, chosen)
+        except FetchError as e:
+            metadata = Unavailable(e.reason, e.url)
+    return Evidence(package, files, project, metadata)
+
+
+def pick_metadata_file(files: tuple[DistFile, ...], package: LockedPackage) -> DistFile | None:
+    """The cheapest file to read metadata from: a locked universal wheel first."""
+    if not files:
+        return None
+    locked = package.sha256s()
+
+    def cost(file: DistFile) -> tuple[bool, bool, bool, bool, str]:
+        return (
+            bool(locked) and file.sha256 not in locked,
+            not file.is_wheel,
+            not file.filename.endswith(_UNIVERSAL_TAGS),
+            file.core_metadata is False,
+            file.filename,
+        )
+
+    return min(files, key=cost)

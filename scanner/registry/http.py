@@ -1,0 +1,290 @@
+"""The HTTP client: pooled, bounded, retrying, cached. The only code using requests.
+
+- Retries with exponential backoff and jitter on connection errors, timeouts,
+  429 (honouring `Retry-After`) and 5xx.
+- Every body is read with a size bound; a larger one is an error, not a crash.
+- Responses are cached (see `ResponseCache`): a fresh entry answers without a
+  request, a stale one is revalidated with ETag / Last-Modified, and
+  `offline=True` answers from the cache alone.
+- Every request is logged (`RequestLog`) so benchmarks can replay exactly the
+  URLs a scan fetched.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from scanner import __version__
+from scanner.errors import FetchError
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+USER_AGENT = f"trustscan/{__version__}"
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    url: str  # the final URL, after redirects: relative links are joined against it
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    from_cache: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class CachedResponse:
+    key: str
+    url: str
+    status: int
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    fetched_at: float
+    body: bytes
+
+
+class ResponseCache(Protocol):
+    """Where responses are kept between scans (the store implements it)."""
+
+    def lookup(self, key: str) -> CachedResponse | None: ...
+
+    def save(self, entry: CachedResponse) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    url: str
+    status: int | None
+    bytes: int
+    seconds: float
+    source: str  # "network", "cache", "revalidated"
+
+
+@dataclass
+class RequestLog:
+    records: list[RequestRecord] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, record: RequestRecord) -> None:
+        with self._lock:
+            self.records.append(record)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 0.5  # seconds; doubled per attempt, with jitter
+    max_retry_after: float = 60.0  # a server asking for a longer wait is an error
+    ttl: float = 3600.0  # seconds a cached index page is fresh
+    jobs: int = 8
+    offline: bool = False
+
+
+class HttpClient:
+    """GET with retries, size bounds and caching; thread-safe."""
+
+    def __init__(
+        self,
+        config: ClientConfig | None = None,
+        cache: ResponseCache | None = None,
+        log: RequestLog | None = None,
+    ) -> None:
+        self.config = config or ClientConfig()
+        self.cache = cache
+        self.log = log if log is not None else RequestLog()
+        self._session = requests.Session()
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._session.max_redirects = 5
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(self.config.jobs, 4))
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str | None = None,
+        max_bytes: int,
+        immutable: bool = False,
+    ) -> Response:
+        """GET `url`; 200 and 404 are answers, anything else after retries raises."""
+        key = f"{accept or '*'} {url}"
+        cached = self.cache.lookup(key) if self.cache is not None else None
+        started = time.monotonic()
+        if cached is not None and (
+            self.config.offline or immutable or time.time() - cached.fetched_at < self.config.ttl
+        ):
+            self._record(url, cached.status, len(cached.body), started, "cache")
+            return _from_cache(cached)
+        if self.config.offline:
+            raise FetchError(url, "not in the local cache (offline mode)")
+        headers = {"Accept": accept} if accept else {}
+        if cached is not None:
+            if cached.etag:
+                headers["If-None-Match"] = cached.etag
+            if cached.last_modified:
+                headers["If-Modified-Since"] = cached.last_modified
+        response = self._fetch(url, headers, max_bytes)
+        if response.status == 304 and cached is not None:
+            self._save(key, cached.url, cached.status, cached.content_type, response, cached.body)
+            self._record(url, 304, 0, started, "revalidated")
+            return _from_cache(cached)
+        if response.status not in (200, 404):
+            raise FetchError(url, f"unexpected HTTP {response.status}", response.status)
+        self._save(key, response.url, response.status, response.content_type, response)
+        self._record(url, response.status, len(response.body), started, "network")
+        return response
+
+    def get_range(self, url: str, start: int | None, length: int, *, max_bytes: int) -> Response:
+        """Bytes [start, start+length) of `url`, or the last `length` when start is None.
+
+        A 206 carries `Content-Range`; a server that ignores ranges answers 200
+        with the whole body, which is accepted up to `max_bytes`.
+        """
+        if self.config.offline:
+            raise FetchError(url, "not in the local cache (offline mode)")
+        byte_range = f"bytes=-{length}" if start is None else f"bytes={start}-{start + length - 1}"
+        started = time.monotonic()
+        response = self._fetch(url, {"Range": byte_range}, max_bytes)
+        if response.status not in (200, 206):
+            raise FetchError(url, f"unexpected HTTP {response.status} to a range request")
+        self._record(url, response.status, len(response.body), started, "network")
+        return response
+
+    def _fetch(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+        last_error = "no attempt made"
+        for attempt in range(self.config.retries + 1):
+            if attempt:
+                time.sleep(self._backoff(attempt))
+            try:
+                response = self._attempt(url, headers, max_bytes)
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as e:
+                last_error = _describe(e)
+                continue
+            except requests.TooManyRedirects as e:
+                raise FetchError(url, "too many redirects") from e
+            except requests.RequestException as e:
+                raise FetchError(url, _describe(e)) from e
+            if response.status not in RETRY_STATUSES:
+                return response
+            last_error = f"HTTP {response.status}"
+            wait = _retry_after(response.headers.get("retry-after"))
+            if wait is not None:
+                if wait > self.config.max_retry_after:
+                    raise FetchError(url, f"HTTP {response.status}, retry after {wait:.0f} s")
+                time.sleep(wait)
+        raise FetchError(url, f"{last_error} (after {self.config.retries + 1} attempts)")
+
+    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+        timeout = (self.config.connect_timeout, self.config.read_timeout)
+        with self._session.get(url, headers=headers, timeout=timeout, stream=True) as raw:
+            declared = raw.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise FetchError(url, f"response of {declared} bytes exceeds the {max_bytes} limit")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in raw.iter_content(chunk_size=1 << 16):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError(url, f"response exceeds the {max_bytes} byte limit")
+                chunks.append(chunk)
+            return Response(
+                url=raw.url,
+                status=raw.status_code,
+                headers={k.lower(): v for k, v in raw.headers.items()},
+                body=b"".join(chunks),
+            )
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.config.backoff * (2 ** (attempt - 1))
+        return float(base + random.uniform(0, base))  # noqa: S311 (jitter, not crypto)
+
+    def _save(
+        self,
+        key: str,
+        url: str,
+        status: int,
+        content_type: str,
+        response: Response,
+        body: bytes | None = None,
+    ) -> None:
+        if self.cache is None:
+            return
+        self.cache.save(
+            CachedResponse(
+                key=key,
+                url=url,
+                status=status,
+                content_type=content_type,
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                fetched_at=time.time(),
+                body=response.body if body is None else body,
+            )
+        )
+
+    def _record(self, url: str, status: int | None, size: int, started: float, source: str) -> None:
+        self.log.add(RequestRecord(url, status, size, time.monotonic() - started, source))
+
+
+def _from_cache(entry: CachedResponse) -> Response:
+    return Response(
+        url=entry.url,
+        status=entry.status,
+        headers={"content-type": entry.content_type},
+        body=entry.body,
+        from_cache=True,
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds to wait per a `Retry-After` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _describe(error: requests.RequestException) -> str:
+    """A short, stable reason for a transport error (no object reprs)."""
+    if isinstance(error, requests.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(error, requests.ReadTimeout):
+        return "read timed out"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "connection broken mid-body"
+    if isinstance(error, requests.ConnectionError):
+        text = str(error)
+        if "Connection reset" in text or "RemoteDisconnected" in text:
+            return "connection reset"
+        if "Name or service not known" in text or "NameResolutionError" in text:
+            return "host name not resolved"
+        return "connection failed"
+    return type(error).__name__

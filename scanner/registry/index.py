@@ -1,0 +1,244 @@
+"""The package index's endpoints, parsed leniently into evidence.
+
+- Simple API JSON (PEP 691, 700, 714, 740, 792): files, hashes, upload times,
+  yanked, core-metadata and provenance keys.
+- Project JSON `/pypi/NAME/json`: info, ownership roles, vulnerabilities.
+
+File URLs are joined against the response URL: a mirror may answer with
+relative links (`../../packages/...`), PyPI with absolute ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from scanner.errors import FetchError
+from scanner.models import (
+    DistFile,
+    Missing,
+    OwnerRole,
+    ProjectFiles,
+    ProjectInfo,
+    ProvenanceRef,
+)
+from scanner.registry.http import HttpClient, Response
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+DEFAULT_INDEX = "https://pypi.org/"
+MAX_INDEX_PAGE = 64 * 1024 * 1024  # the largest project JSON seen is ~30 MB
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar", ".egg", ".exe")
+
+
+def index_base(index_url: str) -> str:
+    """The index root, from either form users give: `https://host/` or `.../simple/`."""
+    base = index_url.rstrip("/")
+    base = base.removesuffix("/simple")
+    return base + "/"
+
+
+class Index:
+    """One package index (PyPI or a compatible mirror)."""
+
+    def __init__(self, client: HttpClient, index_url: str = DEFAULT_INDEX) -> None:
+        self.client = client
+        self.base = index_base(index_url)
+
+    def simple_url(self, name: str) -> str:
+        return f"{self.base}simple/{canonicalize_name(name)}/"
+
+    def project_url(self, name: str) -> str:
+        return f"{self.base}pypi/{canonicalize_name(name)}/json"
+
+    def files(self, name: NormalizedName) -> ProjectFiles | Missing:
+        url = self.simple_url(name)
+        response = self.client.get(url, accept=SIMPLE_JSON, max_bytes=MAX_INDEX_PAGE)
+        if response.status == 404:
+            return Missing(url)
+        return parse_simple(name, response)
+
+    def project(self, name: NormalizedName) -> ProjectInfo | Missing:
+        url = self.project_url(name)
+        response = self.client.get(url, accept="application/json", max_bytes=MAX_INDEX_PAGE)
+        if response.status == 404:
+            return Missing(url)
+        return parse_project(response)
+
+
+def load_json(response: Response, expected: str) -> dict[str, Any]:
+    """The body as a JSON object, or a FetchError saying what came instead."""
+    if "html" in response.content_type:
+        raise FetchError(response.url, f"expected {expected}, got an HTML page")
+    try:
+        data = json.loads(response.body)
+    except (ValueError, RecursionError) as e:
+        raise FetchError(response.url, f"invalid JSON in {expected} ({type(e).__name__})") from e
+    if not isinstance(data, dict):
+        raise FetchError(response.url, f"expected a JSON object for {expected}")
+    return data
+
+
+def parse_simple(name: NormalizedName, response: Response) -> ProjectFiles:
+    if response.content_type not in (SIMPLE_JSON, "application/json"):
+        raise FetchError(
+            response.url, f"expected {SIMPLE_JSON}, got {response.content_type or 'no type'}"
+        )
+    data = load_json(response, "Simple API JSON")
+    meta = data.get("meta")
+    meta = meta if isinstance(meta, Mapping) else {}
+    api_version = str(meta.get("api-version", "1.0"))
+    raw_files = data.get("files")
+    if not isinstance(raw_files, list):
+        raise FetchError(response.url, "Simple API JSON has no 'files' list")
+    files = tuple(
+        _dist_file(name, raw, response.url) for raw in raw_files if isinstance(raw, Mapping)
+    )
+    versions = data.get("versions")
+    status = data.get("project-status")
+    return ProjectFiles(
+        name=name,
+        url=response.url,
+        api_version=api_version,
+        versions=tuple(str(v) for v in versions) if isinstance(versions, list) else (),
+        files=tuple(f for f in files if f is not None),
+        project_status=str(status.get("status"))
+        if isinstance(status, Mapping) and status.get("status")
+        else None,
+    )
+
+
+def _dist_file(project: NormalizedName, raw: Mapping[str, Any], base_url: str) -> DistFile | None:
+    filename = raw.get("filename")
+    url = raw.get("url")
+    if not isinstance(filename, str) or not isinstance(url, str):
+        return None
+    hashes = raw.get("hashes")
+    hashes = hashes if isinstance(hashes, Mapping) else {}
+    yanked = raw.get("yanked", False)
+    metadata = raw.get("core-metadata", raw.get("dist-info-metadata"))
+    provenance: ProvenanceRef = "unknown"
+    provenance_url = None
+    if "provenance" in raw:
+        provenance_url = raw["provenance"] if isinstance(raw["provenance"], str) else None
+        provenance = "available" if provenance_url else "none"
+    size = raw.get("size")
+    return DistFile(
+        filename=filename,
+        url=urljoin(base_url, url),
+        version=file_version(project, filename),
+        sha256=_hex(hashes.get("sha256")),
+        size=size if isinstance(size, int) else None,
+        upload_time=parse_time(raw.get("upload-time")),
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        requires_python=raw.get("requires-python")
+        if isinstance(raw.get("requires-python"), str)
+        else None,
+        core_metadata=bool(metadata) if metadata is not None else None,
+        core_metadata_sha256=_hex(metadata.get("sha256"))
+        if isinstance(metadata, Mapping)
+        else None,
+        provenance=provenance,
+        provenance_url=urljoin(base_url, provenance_url) if provenance_url else None,
+    )
+
+
+def _hex(value: object) -> str | None:
+    if isinstance(value, str) and value and all(c in "0123456789abcdefABCDEF" for c in value):
+        return value.lower()
+    return None
+
+
+def file_version(project: NormalizedName, filename: str) -> Version | None:
+    """The version a distribution file belongs to, from its name."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        pass
+    # Legacy uploads (.tar.bz2, .egg, .exe, odd separators): strip the project name.
+    stem = filename
+    for suffix in _ARCHIVE_SUFFIXES:
+        if stem.lower().endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    for i in range(len(stem)):
+        if stem[i] == "-" and canonicalize_name(stem[:i]) == project:
+            candidate = stem[i + 1 :].split("-")[0]
+            try:
+                return Version(candidate.removesuffix(".win32").removesuffix(".linux-x86_64"))
+            except InvalidVersion:
+                return None
+    return None
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def parse_project(response: Response) -> ProjectInfo:
+    data = load_json(response, "project JSON")
+    info = data.get("info")
+    if not isinstance(info, Mapping):
+        raise FetchError(response.url, "project JSON has no 'info' object")
+    ownership = data.get("ownership")
+    roles: tuple[OwnerRole, ...] | None = None
+    organization = None
+    if isinstance(ownership, Mapping):
+        roles = tuple(
+            OwnerRole(user=str(r.get("user")), role=str(r.get("role")))
+            for r in ownership.get("roles") or ()
+            if isinstance(r, Mapping)
+        )
+        org = ownership.get("organization")
+        organization = str(org) if org else None
+    vulns = data.get("vulnerabilities")
+    return ProjectInfo(
+        name=str(info.get("name") or ""),
+        url=response.url,
+        latest_version=_str(info.get("version")),
+        summary=_str(info.get("summary")),
+        project_urls=_pairs(info.get("project_urls")),
+        home_page=_str(info.get("home_page")),
+        author_email=_str(info.get("author_email")),
+        maintainer_email=_str(info.get("maintainer_email")),
+        classifiers=tuple(str(c) for c in info.get("classifiers") or () if isinstance(c, str)),
+        roles=roles,
+        organization=organization,
+        latest_vulnerabilities=tuple(v for v in vulns or () if isinstance(v, Mapping))
+        if isinstance(vulns, list)
+        else (),
+    )
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _pairs(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        return ()
+    return tuple((str(k), str(v)) for k, v in value.items() if isinstance(v, str))
+
+
+def same_host(a: str, b: str) -> bool:
+    return urlsplit(a).netloc == urlsplit(b).netloc

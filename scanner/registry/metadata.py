@@ -1,0 +1,226 @@
+"""Core metadata of a distribution file, read as data: nothing is run or unpacked.
+
+In order: the PEP 658 `<file>.metadata` document (checked against its sha256
+when the index gives one); else the wheel's `*.dist-info/METADATA`, read with
+HTTP range requests on the zip's central directory; else the sdist's PKG-INFO,
+read from the archive in memory. Every read is bounded.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import io
+import tarfile
+import zipfile
+from typing import Literal
+
+from scanner.errors import FetchError
+from scanner.models import CoreMetadata, DistFile
+from scanner.registry.http import HttpClient
+
+MAX_METADATA = 2 * 1024 * 1024  # an uncompressed METADATA / PKG-INFO
+MAX_SDIST = 64 * 1024 * 1024  # an sdist downloaded whole to read PKG-INFO
+MAX_WHEEL_READ = 8 * 1024 * 1024  # bytes of a wheel fetched through ranges
+MAX_SDIST_MEMBERS = 20_000
+TAIL = 64 * 1024  # first range read: the end of the wheel holds its directory
+
+
+class ArchiveError(Exception):
+    """The archive is malformed or hostile; the message says how."""
+
+
+def fetch_core_metadata(client: HttpClient, file: DistFile) -> CoreMetadata:
+    """The core metadata of `file`; FetchError when no method can get it."""
+    if file.core_metadata is not False:  # True, or the index did not say (api < 1.1)
+        response = client.get(file.url + ".metadata", max_bytes=MAX_METADATA, immutable=True)
+        if response.status == 200:
+            if file.core_metadata_sha256:
+                digest = hashlib.sha256(response.body).hexdigest()
+                if digest != file.core_metadata_sha256:
+                    raise FetchError(
+                        response.url,
+                        f"metadata sha256 {digest} does not match the index's "
+                        f"{file.core_metadata_sha256}",
+                    )
+            return parse_metadata(response.body, response.url, "pep658")
+    try:
+        if file.is_wheel:
+            return parse_metadata(_wheel_metadata(client, file), file.url, "wheel-range")
+        return parse_metadata(_sdist_metadata(client, file), file.url, "sdist")
+    except ArchiveError as e:
+        raise FetchError(file.url, f"unreadable archive: {e}") from e
+
+
+def parse_metadata(
+    data: bytes, source_url: str, method: Literal["pep658", "wheel-range", "sdist"]
+) -> CoreMetadata:
+    """Parse METADATA / PKG-INFO (RFC 822 headers; the body is the description)."""
+    text = data[:MAX_METADATA].decode("utf-8", errors="replace")
+    message = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
+
+    def one(key: str) -> str | None:
+        value = message.get(key)
+        return str(value).strip() if value is not None and str(value).strip() else None
+
+    def many(key: str) -> tuple[str, ...]:
+        return tuple(str(v).strip() for v in message.get_all(key) or () if str(v).strip())
+
+    urls = []
+    for entry in many("Project-URL"):
+        label, _, url = entry.partition(",")
+        urls.append((label.strip(), url.strip()))
+    return CoreMetadata(
+        source_url=source_url,
+        method=method,
+        metadata_version=one("Metadata-Version"),
+        name=one("Name"),
+        version=one("Version"),
+        summary=one("Summary"),
+        requires_dist=many("Requires-Dist"),
+        requires_python=one("Requires-Python"),
+        author_email=one("Author-email"),
+        maintainer_email=one("Maintainer-email"),
+        home_page=one("Home-page"),
+        project_urls=tuple(urls),
+        dynamic=many("Dynamic"),
+    )
+
+
+class _RangeReader(io.RawIOBase):
+    """A seekable view of a remote file that fetches only the ranges read."""
+
+    def __init__(self, client: HttpClient, url: str) -> None:
+        self._client = client
+        self._url = url
+        self._pos = 0
+        self._fetched = 0
+        self._blocks: dict[int, bytes] = {}  # start offset -> bytes
+        first = client.get_range(url, None, TAIL, max_bytes=MAX_WHEEL_READ)
+        if first.status == 200:  # no range support: the whole file came
+            self.size = len(first.body)
+            self._blocks[0] = first.body
+        else:
+            self.size = _total_size(first.headers.get("content-range"), url)
+            self._blocks[max(0, self.size - len(first.body))] = first.body
+        self._fetched = len(first.body)
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        want = min(len(buffer), self.size - self._pos)
+        if want <= 0:
+            return 0
+        data = self._read(self._pos, want)
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def _read(self, start: int, length: int) -> bytes:
+        for block_start, block in self._blocks.items():
+            if block_start <= start and start + length <= block_start + len(block):
+                offset = start - block_start
+                return block[offset : offset + length]
+        if self._fetched + length > MAX_WHEEL_READ:
+            raise ArchiveError(f"reading metadata needs more than {MAX_WHEEL_READ} bytes")
+        chunk = max(length, 16 * 1024)
+        response = self._client.get_range(self._url, start, chunk, max_bytes=MAX_WHEEL_READ)
+        self._fetched += len(response.body)
+        body = response.body if response.status == 206 else response.body[start:]
+        self._blocks[start] = body
+        return body[:length]
+
+
+def _total_size(content_range: str | None, url: str) -> int:
+    """The total from `Content-Range: bytes a-b/TOTAL`."""
+    total = (content_range or "").rpartition("/")[2]
+    if not total.isdigit():
+        raise FetchError(url, f"range response without a usable Content-Range ({content_range!r})")
+    return int(total)
+
+
+def _wheel_metadata(client: HttpClient, file: DistFile) -> bytes:
+    reader = _RangeReader(client, file.url)
+    try:
+        archive = zipfile.ZipFile(reader)
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise ArchiveError(f"not a readable zip ({e})") from e
+    with archive:
+        candidates = [
+            info
+            for info in archive.infolist()
+            if info.filename.count("/") == 1 and info.filename.endswith(".dist-info/METADATA")
+        ]
+        if len(candidates) != 1:
+            raise ArchiveError(f"expected one */.dist-info/METADATA, found {len(candidates)}")
+        return read_zip_member(archive, candidates[0])
+
+
+def read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """A member's bytes, refusing members that claim or inflate past the bound."""
+    if info.file_size > MAX_METADATA:
+        raise ArchiveError(f"{info.filename} claims {info.file_size} bytes")
+    try:
+        with archive.open(info) as member:
+            data = member.read(MAX_METADATA + 1)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+        raise ArchiveError(f"cannot read {info.filename} ({e})") from e
+    if len(data) > MAX_METADATA:
+        raise ArchiveError(f"{info.filename} inflates past {MAX_METADATA} bytes")
+    return data
+
+
+def _sdist_metadata(client: HttpClient, file: DistFile) -> bytes:
+    response = client.get(file.url, max_bytes=MAX_SDIST, immutable=True)
+    if response.status != 200:
+        raise FetchError(file.url, f"sdist not served (HTTP {response.status})")
+    return read_sdist_pkg_info(response.body, file.filename)
+
+
+def read_sdist_pkg_info(data: bytes, filename: str) -> bytes:
+    """`<top>/PKG-INFO` of an sdist held in memory (tar or zip), without extracting."""
+    if filename.endswith(".zip"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                infos = [i for i in archive.infolist() if _is_top_pkg_info(i.filename)]
+                if not infos:
+                    raise ArchiveError("no PKG-INFO at the top of the archive")
+                return read_zip_member(archive, infos[0])
+        except zipfile.BadZipFile as e:
+            raise ArchiveError(f"not a readable zip ({e})") from e
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+            for count, member in enumerate(archive):
+                if count > MAX_SDIST_MEMBERS:
+                    raise ArchiveError(f"more than {MAX_SDIST_MEMBERS} members before PKG-INFO")
+                if not _is_top_pkg_info(member.name):
+                    continue
+                if not member.isfile():
+                    raise ArchiveError(f"{member.name} is not a regular file")
+                if member.size > MAX_METADATA:
+                    raise ArchiveError(f"{member.name} claims {member.size} bytes")
+                extracted = archive.extractfile(member)
+                if extracted is None:
+                    raise ArchiveError(f"{member.name} cannot be read")
+                return extracted.read(MAX_METADATA)
+    except (tarfile.TarError, EOFError, OSError) as e:
+        raise ArchiveError(f"not a readable tar archive ({e})") from e
+    raise ArchiveError("no PKG-INFO at the top of the archive")
+
+
+def _is_top_pkg_info(name: str) -> bool:
+    parts = name.split("/")
+    return len(parts) == 2 and parts[1] == "PKG-INFO" and parts[0] not in ("", "..", ".")

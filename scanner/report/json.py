@@ -1,0 +1,96 @@
+"""The JSON report (versioned: bump SCHEMA_VERSION on any incompatible change)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scanner.models import Finding, PackageReport, ScanResult
+
+SCHEMA_VERSION = "1.0"
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "trustscan",
+        "input": result.input,
+        "format": result.format,
+        "index_url": result.index_url,
+        "started_at": result.started_at.isoformat(),
+        "seconds": round(result.seconds, 3),
+        "environment": dict(result.environment),
+        "summary": summary_counts(result),
+        "verdict": {
+            "exit_code": result.verdict.exit_code,
+            "label": result.verdict.label,
+            "reasons": list(result.verdict.reasons),
+        },
+        "roots": list(result.roots),
+        "notes": list(result.notes),
+        "packages": [_package(p) for p in result.packages],
+    }
+
+
+def render_json(result: ScanResult) -> str:
+    return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"
+
+
+def summary_counts(result: ScanResult) -> dict[str, int]:
+    packages = result.packages
+    provenance: dict[str, int] = {}
+    for p in packages:
+        for state, count in p.provenance.items():
+            provenance[state] = provenance.get(state, 0) + count
+    return {
+        "packages": len(packages),
+        "evaluated": sum(p.evaluated for p in packages),
+        "not_evaluated": sum(not p.evaluated for p in packages),
+        "with_findings": sum(bool(p.findings) for p in packages),
+        "findings": sum(len(p.findings) for p in packages),
+        "vulnerabilities_unknown": sum(
+            p.families.get("vulnerabilities") is not None
+            and p.families["vulnerabilities"].state == "unknown"
+            for p in packages
+        ),
+        "files_provenance_verified": provenance.get("verified", 0),
+        "files_provenance_invalid": provenance.get("invalid", 0),
+        "files_provenance_none": provenance.get("none", 0),
+        "files_provenance_unknown": provenance.get("unknown", 0) + provenance.get("available", 0),
+    }
+
+
+def _package(p: PackageReport) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "version": p.version,
+        "source": {"kind": p.source.kind.value, "location": p.source.location},
+        "location": {"file": p.file, "line": p.line},
+        "direct": p.direct,
+        "evaluated": p.evaluated,
+        "not_evaluated_reason": p.not_evaluated_reason,
+        "score": p.score,
+        "confidence": round(p.confidence, 3),
+        "path_risk": p.path_risk,
+        "blast_radius": p.blast_radius,
+        "families": {k: {"state": v.state, "reason": v.reason} for k, v in p.families.items()},
+        "provenance": dict(p.provenance),
+        "summary": p.summary,
+        "urls": dict(p.urls),
+        "dependencies": list(p.dependencies),
+        "dependents": list(p.dependents),
+        "deductions": [
+            {"signal": d.signal, "severity": d.severity.label, "points": d.points}
+            for d in p.deductions
+        ],
+        "findings": [finding_dict(f) for f in p.findings],
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "signal": f.signal,
+        "severity": f.severity.label,
+        "message": f.message,
+        "evidence": dict(f.evidence),
+    }

@@ -1,0 +1,197 @@
+"""Lock -> DependencyGraph: which pinned package needs which.
+
+Edges come from each release's Requires-Dist (or from the lock, when the
+format records them), with markers evaluated for one target environment and
+extras followed transitively. A requirement whose target is not in the lock
+is reported, not ignored.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import networkx as nx
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from scanner.models import LockedPackage
+
+_PLATFORMS = {
+    "linux": {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix"},
+    "darwin": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"},
+    "win32": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"},
+}
+
+
+def target_environment(
+    python_version: str | None = None, platform_name: str | None = None
+) -> dict[str, str]:
+    """Marker environment: the running interpreter, with overrides."""
+    env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    if python_version:
+        parts = python_version.split(".")
+        env["python_version"] = ".".join(parts[:2])
+        env["python_full_version"] = python_version if len(parts) > 2 else f"{python_version}.0"
+    if platform_name:
+        key = platform_name.lower()
+        if key not in _PLATFORMS:
+            raise ValueError(f"unknown platform {platform_name!r} (use {', '.join(_PLATFORMS)})")
+        env.update(_PLATFORMS[key])
+        if key != platform.system().lower():
+            env["platform_machine"] = "x86_64" if key != "darwin" else "arm64"
+    return env
+
+
+def marker_applies(marker: str | None, env: Mapping[str, str], extras: Sequence[str] = ()) -> bool:
+    """Whether `marker` holds in `env` for no extra or for any of `extras`."""
+    if not marker:
+        return True
+    try:
+        parsed = Marker(marker)
+        return any(parsed.evaluate({**env, "extra": extra}) for extra in ("", *extras))
+    except (InvalidMarker, UndefinedComparison):
+        return True  # unknown markers: keep the package rather than silently drop it
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    packages: tuple[LockedPackage, ...]
+    notes: tuple[str, ...]
+
+
+def select_packages(packages: Sequence[LockedPackage], env: Mapping[str, str]) -> Selection:
+    """The entries that apply to `env`, one per name (a lock may repeat a name per marker)."""
+    chosen: dict[NormalizedName, LockedPackage] = {}
+    notes: list[str] = []
+    for package in packages:
+        if not marker_applies(package.marker, env):
+            continue
+        previous = chosen.get(package.name)
+        if previous is None:
+            chosen[package.name] = package
+        elif previous.version != package.version:
+            notes.append(
+                f"{package.name}: pinned to both {previous.display_version} and "
+                f"{package.display_version} for this environment; scanning "
+                f"{previous.display_version}"
+            )
+    return Selection(tuple(chosen.values()), tuple(notes))
+
+
+@dataclass
+class DependencyGraph:
+    """Nodes are canonical names; node attribute `package` is the LockedPackage."""
+
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    roots: tuple[NormalizedName, ...] = ()
+    problems: tuple[str, ...] = ()
+
+    def dependencies(self, name: NormalizedName) -> tuple[NormalizedName, ...]:
+        return tuple(sorted(self.graph.successors(name)))
+
+    def dependents(self, name: NormalizedName) -> tuple[NormalizedName, ...]:
+        return tuple(sorted(self.graph.predecessors(name)))
+
+
+def build_graph(
+    packages: Sequence[LockedPackage],
+    requires: Mapping[NormalizedName, Sequence[str] | None],
+    env: Mapping[str, str],
+    has_direct_info: bool = False,
+) -> DependencyGraph:
+    """Edges from each package's requirements; `requires[name]` None means unknown."""
+    graph: nx.DiGraph = nx.DiGraph()
+    by_name = {p.name: p for p in packages}
+    for package in sorted(packages, key=lambda p: p.name):
+        graph.add_node(package.name, package=package)
+    problems: list[str] = []
+    extras: dict[NormalizedName, set[str]] = {p.name: set(p.extras) for p in packages}
+    # Extras propagate (a[x] may require b[y]): repeat until nothing new is requested.
+    pending = set(by_name)
+    while pending:
+        name = min(pending)
+        pending.discard(name)
+        package = by_name[name]
+        if package.dependencies is not None:
+            for target in package.dependencies:
+                _add_edge(graph, name, target, by_name, problems, None)
+            continue
+        for line in requires.get(name) or ():
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                problems.append(f"{name}: unparsable requirement {line!r} in its metadata")
+                continue
+            marker = str(requirement.marker) if requirement.marker else None
+            if not marker_applies(marker, env, sorted(extras[name])):
+                continue
+            target = canonicalize_name(requirement.name)
+            if _add_edge(graph, name, target, by_name, problems, requirement):
+                wanted = {canonicalize_name(e) for e in requirement.extras}
+                if not wanted <= extras[target]:
+                    extras[target] |= wanted
+                    pending.add(target)
+    for name, package in by_name.items():
+        if (
+            package.dependencies is None
+            and requires.get(name) is None
+            and package.version is not None
+            and package.source.from_index
+        ):
+            problems.append(f"{name} {package.version}: dependencies unknown (no metadata)")
+    roots = _roots(graph, by_name, has_direct_info)
+    return DependencyGraph(graph=graph, roots=roots, problems=tuple(dict.fromkeys(problems)))
+
+
+def _add_edge(
+    graph: nx.DiGraph,
+    source: NormalizedName,
+    target: NormalizedName,
+    by_name: Mapping[NormalizedName, LockedPackage],
+    problems: list[str],
+    requirement: Requirement | None,
+) -> bool:
+    if target == source:
+        return False  # self-requirement via extras (e.g. `pkg[all]` -> `pkg[x]`)
+    locked = by_name.get(target)
+    if locked is None:
+        text = str(requirement) if requirement is not None else target
+        problems.append(f"{source} requires {text!r}, which is not in the lock")
+        return False
+    graph.add_edge(source, target)
+    if (
+        requirement is not None
+        and locked.version is not None
+        and requirement.specifier
+        and not requirement.specifier.contains(locked.version, prereleases=True)
+    ):
+        problems.append(
+            f"{source} requires {str(requirement)!r}, but the lock pins {target} {locked.version}"
+        )
+    return True
+
+
+def _roots(
+    graph: nx.DiGraph, by_name: Mapping[NormalizedName, LockedPackage], has_direct_info: bool
+) -> tuple[NormalizedName, ...]:
+    """Direct requirements where the input tells; else nodes without parents.
+
+    Nodes reachable from no root (a cycle nobody depends on) get the
+    smallest name of each such component as an extra root, so every node
+    hangs somewhere in a tree view.
+    """
+    if has_direct_info:
+        roots = {name for name, p in by_name.items() if p.direct}
+    else:
+        roots = {name for name in graph.nodes if graph.in_degree(name) == 0}
+    reached: set[NormalizedName] = set()
+    for root in roots:
+        reached |= nx.descendants(graph, root) | {root}
+    for name in sorted(graph.nodes):
+        if name not in reached:
+            roots.add(name)
+            reached |= nx.descendants(graph, name) | {name}
+    return tuple(sorted(roots))

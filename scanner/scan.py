@@ -1,0 +1,223 @@
+"""Wire the pieces: Lock -> evidence -> graph -> findings -> scores -> verdict.
+
+The only place that runs fetches concurrently. Progress is reported through a
+callback so the CLI can draw a bar and the TUI can post messages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from datetime import UTC, datetime
+
+import networkx as nx
+from packaging.utils import NormalizedName
+
+from scanner import scoring
+from scanner.models import (
+    CoreMetadata,
+    Evidence,
+    FamilyState,
+    Lock,
+    Missing,
+    PackageReport,
+    ProjectFiles,
+    ProjectInfo,
+    ScanResult,
+    SourceKind,
+    Unavailable,
+)
+from scanner.policy import Policy, gate
+from scanner.registry.evidence import collect_evidence
+from scanner.registry.index import Index
+from scanner.resolve import DependencyGraph, build_graph, select_packages
+from scanner.signals import SignalContext, run_signals
+
+Progress = Callable[[int, int, str], None]  # done, total, package just finished
+
+
+def scan(
+    lock: Lock,
+    index: Index,
+    env: Mapping[str, str],
+    policy: Policy | None = None,
+    *,
+    jobs: int = 8,
+    progress: Progress | None = None,
+    context: SignalContext | None = None,
+) -> ScanResult:
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    policy = policy or Policy()
+    context = context or SignalContext()
+    selection = select_packages(lock.packages, env)
+    evidence = _collect(index, selection.packages, jobs, progress)
+    requires = {
+        name: e.metadata.requires_dist
+        if isinstance(e.metadata, CoreMetadata) and e.metadata.dependencies_known
+        else None
+        for name, e in evidence.items()
+    }
+    graph = build_graph(selection.packages, requires, env, lock.has_direct_info)
+    reports = [_report(evidence[p.name], graph, context) for p in selection.packages]
+    reports = _with_graph_figures(reports, graph)
+    return ScanResult(
+        input=lock.path,
+        format=lock.format,
+        index_url=index.base,
+        started_at=started_at,
+        seconds=time.monotonic() - started,
+        environment=dict(env),
+        packages=tuple(sorted(reports, key=lambda r: r.name)),
+        roots=graph.roots,
+        notes=tuple(str(n) for n in lock.notes) + selection.notes + graph.problems,
+        verdict=gate(reports, policy),
+    )
+
+
+def _collect(
+    index: Index, packages: tuple[object, ...], jobs: int, progress: Progress | None
+) -> dict[NormalizedName, Evidence]:
+    results: dict[NormalizedName, Evidence] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(collect_evidence, index, p) for p in packages]  # type: ignore[arg-type]
+        for done, future in enumerate(as_completed(futures), start=1):
+            item = future.result()
+            results[item.package.name] = item
+            if progress is not None:
+                progress(done, len(futures), item.package.name)
+    return results
+
+
+def _report(evidence: Evidence, graph: DependencyGraph, context: SignalContext) -> PackageReport:
+    package = evidence.package
+    families = evidence_families(evidence)
+    reason = _not_evaluated_reason(evidence)
+    findings = tuple(run_signals(evidence, context))
+    taken = scoring.deductions(findings)
+    project = evidence.project if isinstance(evidence.project, ProjectInfo) else None
+    metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
+    return PackageReport(
+        name=package.name,
+        version=str(package.version) if package.version is not None else None,
+        source=package.source,
+        file=package.file,
+        line=package.line,
+        direct=package.name in graph.roots,
+        evaluated=reason is None,
+        not_evaluated_reason=reason,
+        families=families,
+        findings=findings,
+        score=scoring.score(taken) if reason is None else None,
+        confidence=scoring.confidence(families),
+        deductions=taken,
+        summary=(metadata.summary if metadata else None) or (project.summary if project else None),
+        urls=_urls(evidence),
+        provenance=dict(Counter(f.provenance for f in evidence.release_files)),
+        dependencies=graph.dependencies(package.name),
+        dependents=graph.dependents(package.name),
+    )
+
+
+def _not_evaluated_reason(evidence: Evidence) -> str | None:
+    package = evidence.package
+    if not package.source.from_index:
+        return None  # what it is, is known: the not-from-index finding says it
+    for part in (evidence.files, evidence.project):
+        if isinstance(part, Unavailable):
+            return f"could not fetch {part.url or 'registry data'}: {part.reason}"
+    if isinstance(evidence.files, Missing):
+        return None  # the index says it does not exist: that is a finding
+    if package.version is None:
+        return f"not pinned to one version ({package.requirement})"
+    return None
+
+
+def evidence_families(evidence: Evidence) -> dict[str, FamilyState]:
+    """Per family of evidence: evaluated, unknown (with why), or not applicable."""
+    package = evidence.package
+    if not package.source.from_index:
+        why = f"installed from a {package.source.kind.value}"
+        na = FamilyState("not-applicable", why)
+        return {"registry": na, "dependencies": na, "provenance": na, "vulnerabilities": na}
+    reason = _not_evaluated_reason(evidence)
+    if reason is not None:
+        unknown = FamilyState("unknown", reason)
+        return {k: unknown for k in ("registry", "dependencies", "provenance", "vulnerabilities")}
+    if not evidence.release_files:  # not on the index: nothing more to look at
+        na = FamilyState("not-applicable", "release not served by the index")
+        return {
+            "registry": FamilyState("evaluated"),
+            "dependencies": na,
+            "provenance": na,
+            "vulnerabilities": FamilyState("unknown", "release not served: no advisory lookup"),
+        }
+    return {
+        "registry": FamilyState("evaluated"),
+        "dependencies": _dependencies_state(evidence.metadata),
+        "provenance": _provenance_state(evidence),
+        "vulnerabilities": FamilyState("unknown", "no advisory source was queried"),
+    }
+
+
+def _dependencies_state(metadata: CoreMetadata | Unavailable | None) -> FamilyState:
+    if isinstance(metadata, Unavailable):
+        return FamilyState("unknown", f"core metadata: {metadata.reason}")
+    if metadata is None:
+        return FamilyState("unknown", "no file to read core metadata from")
+    if not metadata.dependencies_known:
+        return FamilyState("unknown", "sdist declares its dependencies dynamic (build needed)")
+    return FamilyState("evaluated")
+
+
+def _provenance_state(evidence: Evidence) -> FamilyState:
+    files = evidence.files
+    assert isinstance(files, ProjectFiles)
+    if not files.exposes_provenance:
+        return FamilyState(
+            "unknown",
+            f"index API {files.api_version} does not expose provenance (PEP 740 needs 1.3)",
+        )
+    states = {f.provenance for f in evidence.release_files}
+    if states == {"none"}:
+        return FamilyState("evaluated")
+    if "available" in states:
+        return FamilyState("unknown", "attestations published but not verified")
+    return FamilyState("unknown", "the index gave no provenance key for some files")
+
+
+def _urls(evidence: Evidence) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    if isinstance(evidence.files, ProjectFiles | Missing):
+        urls["simple"] = evidence.files.url
+    if isinstance(evidence.project, ProjectInfo | Missing):
+        urls["project"] = evidence.project.url
+    if isinstance(evidence.metadata, CoreMetadata):
+        urls["metadata"] = evidence.metadata.source_url
+    if evidence.package.source.kind is not SourceKind.INDEX and evidence.package.source.location:
+        urls["source"] = evidence.package.source.location
+    return urls
+
+
+def _with_graph_figures(
+    reports: list[PackageReport], graph: DependencyGraph
+) -> list[PackageReport]:
+    """Path risk (lowest score on any path from a direct dependency) and blast radius."""
+    from dataclasses import replace
+
+    scores = {r.name: r.score for r in reports}
+    reach = {root: nx.descendants(graph.graph, root) | {root} for root in graph.roots}
+    result = []
+    for report in reports:
+        on_paths = nx.ancestors(graph.graph, report.name) | {report.name}
+        known = [s for n in on_paths if (s := scores.get(n)) is not None]
+        result.append(
+            replace(
+                report,
+                path_risk=min(known) if known else None,
+                blast_radius=sum(report.name in reached for reached in reach.values()),
+            )
+        )
+    return result

@@ -1,0 +1,100 @@
+"""Integrity: does what the lock names exist on the index, byte for byte?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from scanner.models import Evidence, Finding, Missing, ProjectFiles, Severity
+from scanner.signals.interface import Signal, SignalContext
+
+
+def _not_on_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    files = evidence.files
+    if isinstance(files, Missing):
+        yield signal.finding(
+            evidence,
+            f"'{evidence.package.name}' does not exist on the index",
+            url=files.url,
+        )
+        return
+    version = evidence.package.version
+    if not isinstance(files, ProjectFiles) or version is None:
+        return
+    if not evidence.release_files:
+        listed = [v for v in files.versions if v == str(version)]
+        yield signal.finding(
+            evidence,
+            f"release {version} is not served by the index"
+            + (" (listed, but with no files)" if listed else ""),
+            url=files.url,
+            versions_served=len(files.versions),
+            newest_versions=list(files.versions[-5:]),
+        )
+
+
+def _hash_mismatch(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    locked = evidence.package.sha256s()
+    files = evidence.release_files
+    if not locked or not files:
+        return
+    served = {f.sha256 for f in files if f.sha256}
+    unmatched = sorted(locked - served)
+    if unmatched:
+        yield signal.finding(
+            evidence,
+            f"{len(unmatched)} of {len(locked)} sha256 hashes in the lock match no file "
+            f"of {evidence.package.name} {evidence.package.version} on the index",
+            unmatched=list(unmatched),
+            served={f.filename: f.sha256 for f in files},
+            lock=f"{evidence.package.file}:{evidence.package.line}",
+        )
+
+
+def _not_from_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    source = evidence.package.source
+    if source.kind.value == "index":
+        return
+    if source.kind.value == "other-index":
+        yield signal.finding(
+            evidence,
+            f"installed from another index ({source.location}), not the one scanned",
+            severity=Severity.LOW,
+            source=source.kind.value,
+            location=source.location,
+        )
+        return
+    yield signal.finding(
+        evidence,
+        f"installed from a {source.kind.value} ({source.location}): no index vouches for it",
+        source=source.kind.value,
+        location=source.location,
+    )
+
+
+NOT_ON_INDEX = Signal(
+    id="not-on-index",
+    title="Not on the index",
+    severity=Severity.CRITICAL,
+    family="integrity",
+    rationale="A name the index does not know is open to dependency confusion; a pinned "
+    "release the index no longer serves is often one removed after a compromise.",
+    check=_not_on_index,
+)
+HASH_MISMATCH = Signal(
+    id="hash-mismatch",
+    title="Lock hash matches no file",
+    severity=Severity.CRITICAL,
+    family="integrity",
+    rationale="The lock vouches for bytes the index does not serve: the file was replaced, "
+    "or the lock was edited.",
+    check=_hash_mismatch,
+)
+NOT_FROM_INDEX = Signal(
+    id="not-from-index",
+    title="Not from the index",
+    severity=Severity.MEDIUM,
+    family="integrity",
+    rationale="A package from a URL, VCS or local path has no registry record: no upload "
+    "history, no owners, no provenance to check.",
+    check=_not_from_index,
+)

@@ -1,0 +1,58 @@
+"""What a signal is: a stable id, a default severity, a rationale, a pure check.
+
+A check takes the evidence of one package and returns findings; it does no
+I/O and knows nothing of HTTP, SQL or terminals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from scanner.models import Evidence, EvidenceValue, Finding, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class SignalContext:
+    """What checks may read besides the evidence: the clock and thresholds."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def threshold(self, signal: Signal, key: str) -> float:
+        return self.thresholds.get(f"{signal.id}.{key}", signal.thresholds[key])
+
+
+Check = Callable[["Signal", Evidence, SignalContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    id: str
+    title: str
+    severity: Severity
+    family: str  # integrity, releases, names, metadata, maintainers, provenance, vulnerabilities
+    rationale: str
+    check: Check
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def anchor(self) -> str:
+        return f"docs/signals.md#{self.id}"
+
+    def finding(
+        self,
+        evidence: Evidence,
+        message: str,
+        severity: Severity | None = None,
+        **observed: EvidenceValue,
+    ) -> Finding:
+        return Finding(
+            signal=self.id,
+            severity=severity if severity is not None else self.severity,
+            package=evidence.package.name,
+            version=str(evidence.package.version) if evidence.package.version else None,
+            message=message,
+            evidence=observed,
+        )
