@@ -109,6 +109,7 @@ class Lock:
     index_url: str | None = None  # the index the file asks installers to use
     notes: tuple[Diagnostic, ...] = ()  # non-fatal observations about the input
     has_direct_info: bool = False  # whether `direct` is meaningful for its packages
+    default_groups: frozenset[str] = frozenset()  # PEP 751 `default-groups`
 
 
 # --- registry evidence ---------------------------------------------------------

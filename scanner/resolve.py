@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import networkx as nx
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, default_environment
+from packaging.markers import (
+    InvalidMarker,
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+    default_environment,
+)
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
@@ -46,28 +53,52 @@ def target_environment(
 
 
 def marker_applies(marker: str | None, env: Mapping[str, str], extras: Sequence[str] = ()) -> bool:
-    """Whether `marker` holds in `env` for no extra or for any of `extras`."""
+    """Whether a Requires-Dist `marker` holds in `env` for no extra or any of `extras`."""
     if not marker:
         return True
     try:
         parsed = Marker(marker)
         return any(parsed.evaluate({**env, "extra": extra}) for extra in ("", *extras))
-    except (InvalidMarker, UndefinedComparison):
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
         return True  # unknown markers: keep the package rather than silently drop it
+
+
+def lock_marker_applies(
+    marker: str | None, env: Mapping[str, str], groups: AbstractSet[str]
+) -> bool:
+    """Whether a lock entry's marker holds; PEP 751 markers may test groups and extras."""
+    if not marker:
+        return True
+    lock_env: dict[str, str | AbstractSet[str]] = {
+        **env,
+        "dependency_groups": frozenset(groups),
+        "extras": frozenset(),
+    }
+    try:
+        return Marker(marker).evaluate(lock_env, context="lock_file")
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        return True
 
 
 @dataclass(frozen=True, slots=True)
 class Selection:
     packages: tuple[LockedPackage, ...]
     notes: tuple[str, ...]
+    skipped: int = 0
 
 
-def select_packages(packages: Sequence[LockedPackage], env: Mapping[str, str]) -> Selection:
+def select_packages(
+    packages: Sequence[LockedPackage],
+    env: Mapping[str, str],
+    groups: AbstractSet[str] = frozenset(),
+) -> Selection:
     """The entries that apply to `env`, one per name (a lock may repeat a name per marker)."""
     chosen: dict[NormalizedName, LockedPackage] = {}
     notes: list[str] = []
+    skipped = 0
     for package in packages:
-        if not marker_applies(package.marker, env):
+        if not lock_marker_applies(package.marker, env, groups):
+            skipped += 1
             continue
         previous = chosen.get(package.name)
         if previous is None:
@@ -78,7 +109,13 @@ def select_packages(packages: Sequence[LockedPackage], env: Mapping[str, str]) -
                 f"{package.display_version} for this environment; scanning "
                 f"{previous.display_version}"
             )
-    return Selection(tuple(chosen.values()), tuple(notes))
+    if skipped:
+        notes.append(
+            f"{skipped} of {len(packages)} entries do not apply to the target environment "
+            f"(Python {env.get('python_full_version')}, {env.get('sys_platform')}) and were "
+            "not scanned; see --python-version and --platform"
+        )
+    return Selection(tuple(chosen.values()), tuple(notes), skipped)
 
 
 @dataclass

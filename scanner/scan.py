@@ -28,6 +28,7 @@ from scanner.models import (
     ScanResult,
     SourceKind,
     Unavailable,
+    Verdict,
 )
 from scanner.policy import Policy, gate
 from scanner.registry.evidence import collect_evidence
@@ -52,7 +53,7 @@ def scan(
     started = time.monotonic()
     policy = policy or Policy()
     context = context or SignalContext()
-    selection = select_packages(lock.packages, env)
+    selection = select_packages(lock.packages, env, lock.default_groups)
     evidence = _collect(index, selection.packages, jobs, progress)
     requires = {
         name: e.metadata.requires_dist
@@ -73,8 +74,13 @@ def scan(
         packages=tuple(sorted(reports, key=lambda r: r.name)),
         roots=graph.roots,
         notes=tuple(str(n) for n in lock.notes) + selection.notes + graph.problems,
-        verdict=gate(reports, policy),
+        verdict=gate(reports, policy) if reports or not lock.packages else _nothing_scanned(),
     )
+
+
+def _nothing_scanned() -> Verdict:
+    """A lock whose every entry was filtered out was not evaluated: never a pass."""
+    return Verdict(3, ("no entry of the lock applies to the target environment",))
 
 
 def _collect(

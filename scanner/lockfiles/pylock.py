@@ -53,7 +53,15 @@ def parse_pylock(text: str, path: str) -> Lock:
             packages.append(package)
     if problems:
         raise InputError(problems)
-    return Lock(path=path, format="pylock", packages=tuple(packages))
+    groups = data.get("default-groups")
+    return Lock(
+        path=path,
+        format="pylock",
+        packages=tuple(packages),
+        default_groups=frozenset(str(g) for g in groups)
+        if isinstance(groups, list)
+        else frozenset(),
+    )
 
 
 def _package(

@@ -73,7 +73,9 @@ def parse_requirements(text: str, path: str, read: Reader | None = None) -> Lock
     _parse_file(text, path, read, state, constraint=False)
     if state.problems:
         raise InputError(state.problems)
-    packages = [_with_direct(p, state.via.get(i)) for i, p in enumerate(state.packages)]
+    packages = state.packages
+    if state.via:  # pip-compile annotated the file: direct means "via -r <input>"
+        packages = [_with_direct(p, state.via.get(i, [])) for i, p in enumerate(packages)]
     packages = _apply_constraints(packages, state.constraints)
     if state.index_url and state.index_url.rstrip("/") not in PUBLIC_INDEXES:
         other = PackageSource(SourceKind.OTHER_INDEX, state.index_url)
@@ -104,6 +106,8 @@ def _parse_file(text: str, path: str, read: Reader | None, state: _State, constr
         package = _requirement_line(tokens, path, lineno, state)
         if package is not None:
             target.append(package)
+            if comment:  # "pkg==1.0  # via other" on one line
+                _read_via(comment, target, state, None, constraint)
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str, str]]:
@@ -238,7 +242,8 @@ def _requirement_line(
     try:
         requirement = Requirement(spec)
     except InvalidRequirement as e:
-        state.problems.append(Diagnostic(path, lineno, f"invalid requirement {spec!r}: {e}"))
+        reason = str(e).splitlines()[0]  # packaging adds the text and a caret below
+        state.problems.append(Diagnostic(path, lineno, f"invalid requirement {spec!r}: {reason}"))
         return None
     if requirement.url:
         return replace(
@@ -315,9 +320,7 @@ def _name_from_location(location: str) -> NormalizedName:
         return canonicalize_name(base if base not in ("", ".", "..") else "unnamed-local-project")
 
 
-def _with_direct(package: LockedPackage, via: list[str] | None) -> LockedPackage:
-    if via is None:
-        return package
+def _with_direct(package: LockedPackage, via: list[str]) -> LockedPackage:
     direct = any(item.startswith(("-r ", "-c ")) or item.endswith(")") for item in via)
     return replace(package, direct=direct)
 

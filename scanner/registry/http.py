@@ -16,7 +16,7 @@ import email.utils
 import random
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -152,6 +152,33 @@ class HttpClient:
         self._record(url, response.status, len(response.body), started, "network")
         return response
 
+    def derived(self, key: str, compute: Callable[[], bytes]) -> bytes:
+        """Bytes computed from remote data (say, METADATA read out of a wheel), cached.
+
+        Immutable like the files they come from, so `--offline` can answer.
+        """
+        cache_key = f"derived {key}"
+        cached = self.cache.lookup(cache_key) if self.cache is not None else None
+        if cached is not None:
+            return cached.body
+        if self.config.offline:
+            raise FetchError(key, "not in the local cache (offline mode)")
+        body = compute()
+        if self.cache is not None:
+            self.cache.save(CachedResponse(cache_key, key, 200, "", None, None, time.time(), body))
+        return body
+
+    def get_whole(self, url: str, *, max_bytes: int) -> Response:
+        """A file fetched once to be read, not kept: only what is derived from it is cached."""
+        if self.config.offline:
+            raise FetchError(url, "not in the local cache (offline mode)")
+        started = time.monotonic()
+        response = self._fetch(url, {}, max_bytes)
+        if response.status != 200:
+            raise FetchError(url, f"file not served (HTTP {response.status})", response.status)
+        self._record(url, response.status, len(response.body), started, "network")
+        return response
+
     def get_range(self, url: str, start: int | None, length: int, *, max_bytes: int) -> Response:
         """Bytes [start, start+length) of `url`, or the last `length` when start is None.
 
@@ -201,7 +228,9 @@ class HttpClient:
         with self._session.get(url, headers=headers, timeout=timeout, stream=True) as raw:
             declared = raw.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(url, f"response of {declared} bytes exceeds the {max_bytes} limit")
+                raise FetchError(
+                    url, f"response of {declared} bytes exceeds the {max_bytes} byte limit"
+                )
             chunks: list[bytes] = []
             size = 0
             for chunk in raw.iter_content(chunk_size=1 << 16):

@@ -47,8 +47,10 @@ def fetch_core_metadata(client: HttpClient, file: DistFile) -> CoreMetadata:
             return parse_metadata(response.body, response.url, "pep658")
     try:
         if file.is_wheel:
-            return parse_metadata(_wheel_metadata(client, file), file.url, "wheel-range")
-        return parse_metadata(_sdist_metadata(client, file), file.url, "sdist")
+            data = client.derived(f"{file.url}#METADATA", lambda: _wheel_metadata(client, file))
+            return parse_metadata(data, file.url, "wheel-range")
+        data = client.derived(f"{file.url}#PKG-INFO", lambda: _sdist_metadata(client, file))
+        return parse_metadata(data, file.url, "sdist")
     except ArchiveError as e:
         raise FetchError(file.url, f"unreadable archive: {e}") from e
 
@@ -184,9 +186,7 @@ def read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
 
 
 def _sdist_metadata(client: HttpClient, file: DistFile) -> bytes:
-    response = client.get(file.url, max_bytes=MAX_SDIST, immutable=True)
-    if response.status != 200:
-        raise FetchError(file.url, f"sdist not served (HTTP {response.status})")
+    response = client.get_whole(file.url, max_bytes=MAX_SDIST)
     return read_sdist_pkg_info(response.body, file.filename)
 
 

@@ -1,0 +1,123 @@
+"""Index endpoints and core metadata, on recorded real responses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from packaging.version import Version
+
+from scanner.errors import FetchError
+from scanner.models import Missing
+from scanner.registry import ClientConfig, HttpClient, Index
+from scanner.registry.metadata import ArchiveError, fetch_core_metadata, read_sdist_pkg_info
+from tests.indexserver import IndexServer
+
+
+def make_index(server):
+    return Index(HttpClient(ClientConfig(backoff=0.01)), server.url)
+
+
+def test_relative_and_absolute_file_urls_are_joined(index):
+    names = ["six", "requests", "docopt", "packaging", "wrapt", "gunicorn"]
+    forms = {IndexServer.relative_links(n) for n in names}
+    assert forms == {True, False}  # both forms are served
+    idx = make_index(index)
+    for name in names:
+        files = idx.files(name)
+        assert files.files
+        assert all(f.url.startswith(index.url + "packages/") for f in files.files), name
+
+
+def test_simple_page_fields(index):
+    files = make_index(index).files("requests")
+    release = files.release(Version("2.32.0"))
+    assert {f.filename for f in release} == {
+        "requests-2.32.0-py3-none-any.whl",
+        "requests-2.32.0.tar.gz",
+    }
+    assert all(f.yanked for f in release)
+    assert release[0].yanked_reason.startswith("Yanked due to conflicts with CVE-2024-35195")
+    assert files.api_version == "1.1" and not files.exposes_provenance
+    assert all(f.provenance == "unknown" for f in files.files)
+    assert all(f.upload_time is not None and len(f.sha256) == 64 for f in release)
+
+
+def test_missing_project_is_missing_not_an_error(index):
+    assert isinstance(make_index(index).files("jeilyfish"), Missing)
+
+
+def test_project_json(index):
+    project = make_index(index).project("six")
+    assert project.roles and project.roles[0].role == "Owner"
+    assert project.latest_version
+
+
+def test_metadata_from_pep658(index):
+    idx = make_index(index)
+    (wheel,) = [f for f in idx.files("gunicorn").release(Version("26.0.0")) if f.is_wheel]
+    metadata = fetch_core_metadata(idx.client, wheel)
+    assert metadata.method == "pep658"
+    assert metadata.name == "gunicorn" and metadata.version == "26.0.0"
+    assert any(r.startswith("packaging") for r in metadata.requires_dist)
+
+
+def test_metadata_from_wheel_through_range_requests(index):
+    # The mirror has no .metadata for this wheel: METADATA is read from the zip.
+    idx = make_index(index)
+    (wheel,) = [f for f in idx.files("bytecode").release(Version("0.18.1")) if f.is_wheel]
+    metadata = fetch_core_metadata(idx.client, wheel)
+    assert metadata.method == "wheel-range"
+    assert metadata.version == "0.18.1"
+    ranges = [h.get("Range") for _, p, h in index.requests if p.endswith(".whl")]
+    assert ranges and all(r and r.startswith("bytes=") for r in ranges)
+
+
+def test_metadata_from_sdist_pkg_info(index):
+    idx = make_index(index)
+    (sdist,) = idx.files("docopt").release(Version("0.6.2"))
+    metadata = fetch_core_metadata(idx.client, sdist)
+    assert metadata.method == "sdist" and metadata.name == "docopt"
+    assert not metadata.dependencies_known  # Metadata 1.1: an sdist promises nothing
+
+
+def test_metadata_digest_is_checked(index):
+    idx = make_index(index)
+    (wheel,) = [f for f in idx.files("gunicorn").release(Version("26.0.0")) if f.is_wheel]
+    from dataclasses import replace
+
+    lying = replace(wheel, core_metadata=True, core_metadata_sha256="0" * 64)
+    with pytest.raises(FetchError, match="does not match"):
+        fetch_core_metadata(idx.client, lying)
+
+
+def test_html_error_page_with_200_is_not_json(index):
+    index.overrides["/pypi/six/json"] = b"<html>maintenance</html>"
+    with pytest.raises(FetchError, match="invalid JSON"):
+        make_index(index).project("six")
+
+
+def test_sdist_reader_rejects_archives_without_pkg_info():
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        data = b"x"
+        info = tarfile.TarInfo("../PKG-INFO")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(ArchiveError, match="no PKG-INFO"):
+        read_sdist_pkg_info(buffer.getvalue(), "evil-1.0.tar.gz")
+
+
+def test_recorded_files_are_noted():
+    from tests.indexserver import RECORDED
+
+    sources = json.loads((RECORDED / "SOURCES.json").read_text())
+    stored = {str(p.relative_to(RECORDED)) for p in RECORDED.rglob("*") if p.is_file()} - {
+        "SOURCES.json"
+    }
+    assert stored == set(sources)
+    assert all(hashlib.sha256 and s["url"].startswith("https://") for s in sources.values())

@@ -1,0 +1,157 @@
+"""`trustscan scan` end to end: the real client against the local recorded index."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scanner.cli import main
+from tests.conftest import LOCKS
+from tests.indexserver import Fault
+
+
+def run(capsys, *args):
+    code = main(["scan", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def scan_json(capsys, index, lock, *extra):
+    target = ["--python-version", "3.11.7", "--platform", "linux"]
+    options = ["--index-url", index.url, "--format", "json", *target, *extra]
+    code, out, err = run(capsys, str(LOCKS / lock), *options)
+    return code, json.loads(out), err
+
+
+def test_clean_lock_is_fully_evaluated_but_fails_closed_on_unknown_vulnerabilities(capsys, index):
+    code, report, err = scan_json(capsys, index, "warehouse-deploy.txt")
+    assert report["schema_version"] == "1.0"
+    assert report["summary"]["packages"] == 8
+    assert report["summary"]["evaluated"] == 8
+    assert all(p["findings"] == [] for p in report["packages"])
+    assert code == 3 and report["verdict"]["label"] == "not evaluated"
+    assert "vulnerabilities unknown" in report["verdict"]["reasons"][0]
+    assert "8 packages, 8 evaluated" in err and "exit 3" in err
+
+
+def test_allow_unevaluated_passes(capsys, index):
+    code, report, _ = scan_json(capsys, index, "warehouse-deploy.txt", "--allow-unevaluated")
+    assert code == 0 and report["verdict"]["label"] == "pass"
+
+
+def test_graph_roots_and_edges_from_real_metadata(capsys, index):
+    _, report, _ = scan_json(capsys, index, "warehouse-deploy.txt", "--allow-unevaluated")
+    packages = {p["name"]: p for p in report["packages"]}
+    assert report["roots"] == ["ddtrace", "gunicorn"]
+    assert "packaging" in packages["gunicorn"]["dependencies"]
+    assert set(packages["typing-extensions"]["dependents"]) >= {"opentelemetry-api"}
+    assert packages["packaging"]["blast_radius"] >= 1
+
+
+def test_provenance_is_unknown_with_the_reason_on_an_api_1_1_index(capsys, index):
+    _, report, _ = scan_json(capsys, index, "warehouse-deploy.txt")
+    for package in report["packages"]:
+        provenance = package["families"]["provenance"]
+        assert provenance["state"] == "unknown"
+        assert "does not expose provenance" in provenance["reason"]
+        assert set(package["provenance"]) == {"unknown"}
+    assert report["summary"]["files_provenance_none"] == 0
+
+
+def test_signals_fire_with_evidence(capsys, index):
+    code, report, _ = scan_json(capsys, index, "signals.txt")
+    assert code == 1
+    found = {(f["signal"], p["name"]): f for p in report["packages"] for f in p["findings"]}
+    yanked = found["yanked", "requests"]
+    assert yanked["severity"] == "high"
+    assert "CVE-2024-35195" in yanked["evidence"]["reasons"][0]
+    mismatch = found["hash-mismatch", "six"]
+    assert mismatch["evidence"]["unmatched"] == ["0" * 64]
+    assert "six-1.16.0-py2.py3-none-any.whl" in mismatch["evidence"]["served"]
+    assert found["not-on-index", "jeilyfish"]["evidence"]["url"].endswith("/simple/jeilyfish/")
+    assert found["sdist-only", "docopt"]["evidence"]["files"] == ["docopt-0.6.2.tar.gz"]
+    assert found["not-from-index", "click"]["evidence"]["source"] == "vcs"
+    assert found["not-from-index", "local-helper"]["evidence"]["source"] == "path"
+    packages = {p["name"]: p for p in report["packages"]}
+    assert packages["requests"]["score"] < packages["docopt"]["score"] < 10
+    assert packages["docopt"]["families"]["dependencies"]["state"] == "unknown"
+    assert any("requires" in n and "not in the lock" in n for n in report["notes"])
+
+
+def test_unreachable_package_is_not_evaluated_and_fails_closed(capsys, index):
+    index.faults["/pypi/gunicorn/json"] = Fault(status=503)
+    code, report, err = scan_json(capsys, index, "warehouse-deploy.txt", "--jobs", "2")
+    gunicorn = next(p for p in report["packages"] if p["name"] == "gunicorn")
+    assert gunicorn["evaluated"] is False and gunicorn["score"] is None
+    assert "HTTP 503" in gunicorn["not_evaluated_reason"]
+    assert code == 3 and "1 not evaluated" in err
+
+
+def test_pylock_hashes_that_match_nothing(capsys, index):
+    code, report, _ = scan_json(capsys, index, "pylock.toml")
+    assert {p["name"] for p in report["packages"]} == {"requests", "urllib3", "certifi"}
+    assert code == 1  # the example's hashes match no real file
+
+
+def test_offline_rescan_matches_online(capsys, index):
+    _, online, _ = scan_json(capsys, index, "warehouse-deploy.txt")
+    _, offline, _ = scan_json(capsys, index, "warehouse-deploy.txt", "--offline")
+    for report in (online, offline):
+        report.pop("started_at"), report.pop("seconds")
+    assert offline == online
+
+
+def test_text_output_is_one_row_per_package(capsys, index):
+    code, out, _ = run(capsys, str(LOCKS / "warehouse-deploy.txt"), "--index-url", index.url)
+    assert code == 3
+    rows = out.strip().splitlines()
+    assert rows[0].split()[:3] == ["package", "version", "score"]
+    assert len(rows) == 1 + 8
+
+
+def test_output_file_is_written_only_when_complete(capsys, index, tmp_path):
+    target = tmp_path / "report.json"
+    run(capsys, str(LOCKS / "flask-tests.txt"), "--index-url", index.url, "--format", "json",
+        "-o", str(target))  # fmt: skip
+    assert json.loads(target.read_text())["summary"]["packages"] == 6
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+def test_malformed_requirements_exit_2_with_every_line(capsys, tmp_path):
+    bad = tmp_path / "requirements.txt"
+    bad.write_text("ok==1.0\nnot a requirement!\n--bogus\nx==1 --hash=md5\n")
+    code, out, err = run(capsys, str(bad))
+    assert code == 2 and out == ""
+    assert [line.split(":")[2] for line in err.strip().splitlines()] == ["2", "3", "4"]
+    assert all(line.startswith(f"trustscan: {bad}:") for line in err.strip().splitlines())
+
+
+def test_missing_file_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, str(tmp_path / "nope.txt"))
+    assert code == 2 and "No such file" in err
+
+
+def test_finds_the_lockfile_in_the_current_directory(capsys, index, tmp_path, monkeypatch):
+    (tmp_path / "requirements.txt").write_text((LOCKS / "flask-tests.txt").read_text())
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "--index-url", index.url, "--allow-unevaluated")
+    assert "scanning" in err and "requirements.txt" in err
+    assert code == 0
+
+
+def test_nothing_applies_to_the_target_is_never_a_pass(capsys, tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0 ; python_version == '2.7'\n")
+    code, _, err = run(capsys, str(lock), "--allow-unevaluated")
+    assert code == 3
+    assert "0 packages" in err
+
+
+@pytest.mark.parametrize("argv", [["python", "-m", "scanner", "--version"]])
+def test_python_dash_m_works(argv):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("trustscan ")

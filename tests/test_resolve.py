@@ -1,0 +1,108 @@
+"""The dependency graph: edges from metadata, markers, extras, roots, problems."""
+
+from __future__ import annotations
+
+import random
+
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from scanner.models import LockedPackage
+from scanner.resolve import build_graph, select_packages, target_environment
+
+ENV = target_environment("3.11.7", "linux")
+
+
+def pkg(name, version="1.0", **kw):
+    return LockedPackage(name=canonicalize_name(name), version=Version(version), **kw)
+
+
+def edges(graph):
+    return sorted(graph.graph.edges)
+
+
+def test_diamond():
+    packages = [pkg("app"), pkg("left"), pkg("right"), pkg("base")]
+    requires = {"app": ["left", "right"], "left": ["base>=1"], "right": ["base"], "base": []}
+    graph = build_graph(packages, requires, ENV)
+    assert edges(graph) == [("app", "left"), ("app", "right"), ("left", "base"), ("right", "base")]
+    assert graph.roots == ("app",)
+    assert graph.problems == ()
+
+
+def test_cycle_nobody_depends_on_still_gets_a_root():
+    packages = [pkg("a"), pkg("b")]
+    graph = build_graph(packages, {"a": ["b"], "b": ["a"]}, ENV)
+    assert edges(graph) == [("a", "b"), ("b", "a")]
+    assert graph.roots == ("a",)
+
+
+def test_self_loop_through_extras_is_not_an_edge():
+    graph = build_graph([pkg("a", extras=frozenset({"all"}))], {"a": ['a[x]; extra == "all"']}, ENV)
+    assert edges(graph) == []
+
+
+def test_markers_are_evaluated_for_the_target():
+    packages = [pkg("a"), pkg("win"), pkg("old")]
+    requires = {
+        "a": ['win; sys_platform == "win32"', 'old; python_version < "3.8"'],
+        "win": [],
+        "old": [],
+    }
+    assert edges(build_graph(packages, requires, ENV)) == []
+    windows = target_environment("3.11", "win32")
+    assert edges(build_graph(packages, requires, windows)) == [("a", "win")]
+
+
+def test_extras_are_followed_transitively():
+    packages = [pkg("app"), pkg("lib"), pkg("socks"), pkg("unused")]
+    requires = {
+        "app": ["lib[proxy]"],
+        "lib": ['socks; extra == "proxy"', 'unused; extra == "other"'],
+        "socks": [],
+        "unused": [],
+    }
+    graph = build_graph(packages, requires, ENV)
+    assert edges(graph) == [("app", "lib"), ("lib", "socks")]
+
+
+def test_missing_target_and_conflicts_are_reported():
+    packages = [pkg("app"), pkg("lib", "1.0")]
+    graph = build_graph(packages, {"app": ["lib>=2", "gone"], "lib": []}, ENV)
+    assert "app requires 'gone', which is not in the lock" in graph.problems
+    assert "app requires 'lib>=2', but the lock pins lib 1.0" in graph.problems
+
+
+def test_unknown_dependencies_are_reported():
+    graph = build_graph([pkg("a")], {"a": None}, ENV)
+    assert graph.problems == ("a 1.0: dependencies unknown (no metadata)",)
+
+
+def test_direct_info_sets_roots():
+    packages = [pkg("a", direct=True), pkg("b", direct=False), pkg("c", direct=True)]
+    graph = build_graph(packages, {"a": ["b"], "b": [], "c": ["b"]}, ENV, has_direct_info=True)
+    assert graph.roots == ("a", "c")
+
+
+def test_shuffled_input_gives_identical_output():
+    packages = [pkg(n) for n in "abcdefgh"]
+    requires = {"a": ["b", "c"], "b": ["d"], "c": ["d", "e"], "d": [], "e": ["f"], "f": []}
+    requires |= {"g": ["h"], "h": ["g"]}
+    first = build_graph(packages, requires, ENV)
+    for seed in range(5):
+        shuffled = packages[:]
+        random.Random(seed).shuffle(shuffled)
+        other = build_graph(shuffled, dict(reversed(list(requires.items()))), ENV)
+        assert edges(other) == edges(first) and other.roots == first.roots
+        assert other.problems == first.problems
+
+
+def test_selection_keeps_one_entry_per_name_by_marker():
+    packages = [
+        pkg("x", "1.0", marker='python_version < "3.10"'),
+        pkg("x", "2.0", marker='python_version >= "3.10"'),
+        pkg("y", marker='"dev" in dependency_groups'),
+    ]
+    selection = select_packages(packages, ENV, groups=frozenset({"default"}))
+    assert [(p.name, str(p.version)) for p in selection.packages] == [("x", "2.0")]
+    assert selection.skipped == 2
