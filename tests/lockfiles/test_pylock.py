@@ -9,7 +9,7 @@ from scanner.errors import InputError
 from scanner.lockfiles import detect_format, load_lock
 from scanner.lockfiles.pylock import parse_pylock
 from scanner.models import SourceKind
-from tests.conftest import LOCKS, SHARED
+from tests.conftest import LOCKS
 
 
 def test_pipenv_example():
@@ -27,10 +27,17 @@ def test_pipenv_example():
     assert names["requests"].line is not None
 
 
-@pytest.mark.skipif(not SHARED.exists(), reason="shared corpus not present")
 def test_artifact_urls_on_a_private_host_mean_another_index():
-    lock = load_lock(str(SHARED / "corpus" / "pylock" / "pdm-build-locked-pylock.toml"))
-    assert {p.source.kind for p in lock.packages} == {SourceKind.OTHER_INDEX}
+    # The shape of pdm-build-locked's pylock.toml: no `index`, files on a private mirror.
+    text = (
+        'lock-version = "1.0"\ncreated-by = "pdm"\n[[packages]]\nname = "build"\n'
+        'version = "1.2.2"\n[[packages.wheels]]\nname = "build-1.2.2-py3-none-any.whl"\n'
+        'url = "https://artifactory.example.com/api/pypi/files/build-1.2.2-py3-none-any.whl"\n'
+        'hashes = {sha256 = "00"}\n'
+    )
+    (package,) = parse_pylock(text, "pylock.toml").packages
+    assert package.source.kind is SourceKind.OTHER_INDEX
+    assert package.source.location == "https://artifactory.example.com"
 
 
 def test_unsupported_version_names_what_was_seen():
