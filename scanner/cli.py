@@ -22,12 +22,14 @@ from scanner.lockfiles import find_lockfile, load_lock, read_text
 from scanner.models import ScanResult, Severity
 from scanner.policy import Policy
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
+from scanner.registry.pipaudit import PipAuditSource
 from scanner.report import FORMATS
 from scanner.report.json import summary_counts, to_dict
 from scanner.resolve import target_environment
 from scanner.scan import Progress, scan
 from scanner.store import Store
 from scanner.text import inert
+from scanner.vulns import OsvDatabase, VulnerabilitySource
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-unevaluated",
         action="store_true",
         help="do not fail (exit 3) when something could not be evaluated",
+    )
+    s.add_argument(
+        "--advisory-db",
+        help="offline OSV database: directory or zip of OSV JSON/YAML (env TRUSTSCAN_ADVISORY_DB)",
+    )
+    s.add_argument(
+        "--no-live-advisories",
+        action="store_true",
+        help="do not ask pip-audit's live services (PyPI, OSV) about vulnerabilities",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return parser
@@ -91,12 +102,24 @@ def _scan(args: argparse.Namespace) -> int:
     index_url = args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    advisory_db = args.advisory_db or os.environ.get("TRUSTSCAN_ADVISORY_DB")
+    sources: list[VulnerabilitySource] = [OsvDatabase.load(advisory_db)] if advisory_db else []
     store = Store(args.db) if args.db else Store()
-    client = HttpClient(ClientConfig(jobs=args.jobs, offline=args.offline), cache=store)
+    config = ClientConfig(jobs=args.jobs, offline=args.offline)
+    client = HttpClient(config, cache=store)
+    if not args.no_live_advisories:
+        cache_dir = store.path.parent / "pip-audit-cache"
+        sources.append(PipAuditSource(cache_dir, store, offline=args.offline, ttl=config.ttl))
     try:
         progress = None if args.no_progress else _progress_bar()
         result = scan(
-            lock, Index(client, index_url), env, policy, jobs=args.jobs, progress=progress
+            lock,
+            Index(client, index_url),
+            env,
+            policy,
+            jobs=args.jobs,
+            progress=progress,
+            vuln_sources=sources,
         )
         _record(store, result, path, args)
     finally:

@@ -238,6 +238,34 @@ class CoreMetadata:
 
 
 @dataclass(frozen=True, slots=True)
+class Advisory:
+    """One vulnerability, with every id it is known by (aliases merged)."""
+
+    id: str
+    aliases: tuple[str, ...]
+    summary: str | None
+    fixed: tuple[str, ...]
+    severity: str | None  # the advisory's own word (e.g. "HIGH"), when it gives one
+    links: tuple[str, ...]
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+    @property
+    def malicious(self) -> bool:
+        return any(i.startswith("MAL-") for i in self.ids)
+
+
+@dataclass(frozen=True, slots=True)
+class VulnerabilityReport:
+    """What the vulnerability sources said of one release."""
+
+    advisories: tuple[Advisory, ...] | Unavailable
+    source: str  # which source answered, or which were asked
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything the registry told us about one locked package."""
 
@@ -245,6 +273,7 @@ class Evidence:
     files: ProjectFiles | Missing | Unavailable
     project: ProjectInfo | Missing | Unavailable
     metadata: CoreMetadata | Unavailable | None  # None: not looked for
+    vulnerabilities: VulnerabilityReport | None = None  # None: no source was asked
 
     @property
     def release_files(self) -> tuple[DistFile, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import UTC, datetime
 
@@ -21,6 +21,7 @@ from scanner.models import (
     Evidence,
     FamilyState,
     Lock,
+    LockedPackage,
     Missing,
     PackageReport,
     ProjectFiles,
@@ -35,6 +36,7 @@ from scanner.registry.evidence import collect_evidence
 from scanner.registry.index import Index
 from scanner.resolve import DependencyGraph, build_graph, select_packages
 from scanner.signals import SignalContext, run_signals
+from scanner.vulns.interface import VulnerabilitySource
 
 Progress = Callable[[int, int, str], None]  # done, total, package just finished
 
@@ -48,13 +50,14 @@ def scan(
     jobs: int = 8,
     progress: Progress | None = None,
     context: SignalContext | None = None,
+    vuln_sources: Sequence[VulnerabilitySource] = (),
 ) -> ScanResult:
     started_at = datetime.now(UTC)
     started = time.monotonic()
     policy = policy or Policy()
     context = context or SignalContext()
     selection = select_packages(lock.packages, env, lock.default_groups)
-    evidence = _collect(index, selection.packages, jobs, progress)
+    evidence = _collect(index, selection.packages, vuln_sources, jobs, progress)
     requires = {
         name: e.metadata.requires_dist
         if isinstance(e.metadata, CoreMetadata) and e.metadata.dependencies_known
@@ -84,11 +87,15 @@ def _nothing_scanned() -> Verdict:
 
 
 def _collect(
-    index: Index, packages: tuple[object, ...], jobs: int, progress: Progress | None
+    index: Index,
+    packages: Sequence[LockedPackage],
+    vuln_sources: Sequence[VulnerabilitySource],
+    jobs: int,
+    progress: Progress | None,
 ) -> dict[NormalizedName, Evidence]:
     results: dict[NormalizedName, Evidence] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(collect_evidence, index, p) for p in packages]  # type: ignore[arg-type]
+        futures = [pool.submit(collect_evidence, index, p, vuln_sources) for p in packages]
         for done, future in enumerate(as_completed(futures), start=1):
             item = future.result()
             results[item.package.name] = item
@@ -164,8 +171,17 @@ def evidence_families(evidence: Evidence) -> dict[str, FamilyState]:
         "registry": FamilyState("evaluated"),
         "dependencies": _dependencies_state(evidence.metadata),
         "provenance": _provenance_state(evidence),
-        "vulnerabilities": FamilyState("unknown", "no advisory source was queried"),
+        "vulnerabilities": _vulnerability_state(evidence),
     }
+
+
+def _vulnerability_state(evidence: Evidence) -> FamilyState:
+    report = evidence.vulnerabilities
+    if report is None:
+        return FamilyState("unknown", "no advisory source was queried")
+    if isinstance(report.advisories, Unavailable):
+        return FamilyState("unknown", report.advisories.reason)
+    return FamilyState("evaluated", f"answered by {report.source}")
 
 
 def _dependencies_state(metadata: CoreMetadata | Unavailable | None) -> FamilyState:

@@ -6,8 +6,14 @@ past this point and never read as clean.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
 from scanner.errors import FetchError
 from scanner.models import (
+    Advisory,
     CoreMetadata,
     DistFile,
     Evidence,
@@ -16,14 +22,18 @@ from scanner.models import (
     ProjectFiles,
     ProjectInfo,
     Unavailable,
+    VulnerabilityReport,
 )
 from scanner.registry.index import Index
 from scanner.registry.metadata import fetch_core_metadata
+from scanner.vulns.interface import VulnerabilitySource, merge_advisories
 
 _UNIVERSAL_TAGS = ("-py3-none-any.whl", "-py2.py3-none-any.whl")
 
 
-def collect_evidence(index: Index, package: LockedPackage) -> Evidence:
+def collect_evidence(
+    index: Index, package: LockedPackage, vuln_sources: Sequence[VulnerabilitySource] = ()
+) -> Evidence:
     if not package.source.from_index:
         reason = f"installed from a {package.source.kind.value}, not from an index"
         return Evidence(package, Unavailable(reason), Unavailable(reason), None)
@@ -45,7 +55,32 @@ def collect_evidence(index: Index, package: LockedPackage) -> Evidence:
             metadata = fetch_core_metadata(index.client, chosen)
         except FetchError as e:
             metadata = Unavailable(e.reason, e.url)
-    return Evidence(package, files, project, metadata)
+    vulnerabilities = None
+    if evidence.release_files and package.version is not None:
+        vulnerabilities = query_vulnerabilities(vuln_sources, package.name, package.version)
+    return Evidence(package, files, project, metadata, vulnerabilities)
+
+
+def query_vulnerabilities(
+    sources: Sequence[VulnerabilitySource], name: NormalizedName, version: Version
+) -> VulnerabilityReport:
+    """Ask every source; the answer is known when at least one source could say."""
+    if not sources:
+        return VulnerabilityReport(Unavailable("no advisory source was queried"), "")
+    found: list[Advisory] = []
+    answered, failed = [], []
+    for source in sources:
+        answer = source.query(name, version)
+        if isinstance(answer, Unavailable):
+            failed.append(f"{source.name}: {answer.reason}")
+        else:
+            answered.append(source.name)
+            found.extend(answer)
+    if not answered:
+        return VulnerabilityReport(
+            Unavailable("; ".join(failed)), ", ".join(s.name for s in sources)
+        )
+    return VulnerabilityReport(merge_advisories(found), ", ".join(answered))
 
 
 def pick_metadata_file(files: tuple[DistFile, ...], package: LockedPackage) -> DistFile | None:

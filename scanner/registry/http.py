@@ -207,12 +207,12 @@ class HttpClient:
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as e:
-                last_error = _describe(e)
+                last_error = describe(e)
                 continue
             except requests.TooManyRedirects as e:
                 raise FetchError(url, "too many redirects") from e
             except requests.RequestException as e:
-                raise FetchError(url, _describe(e)) from e
+                raise FetchError(url, describe(e)) from e
             if response.status not in RETRY_STATUSES:
                 return response
             last_error = f"HTTP {response.status}"
@@ -301,7 +301,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _describe(error: requests.RequestException) -> str:
+def describe(error: requests.RequestException) -> str:
     """A short, stable reason for a transport error (no object reprs)."""
     if isinstance(error, requests.ConnectTimeout):
         return "connection timed out"

@@ -8,6 +8,7 @@ from scanner.models import Evidence, Finding
 from scanner.signals.integrity import HASH_MISMATCH, NOT_FROM_INDEX, NOT_ON_INDEX
 from scanner.signals.interface import Signal, SignalContext
 from scanner.signals.releases import SDIST_ONLY, YANKED
+from scanner.signals.vulnerabilities import KNOWN_VULNERABILITY, MALICIOUS_PACKAGE
 
 CATALOG: tuple[Signal, ...] = (
     NOT_ON_INDEX,
@@ -15,6 +16,8 @@ CATALOG: tuple[Signal, ...] = (
     NOT_FROM_INDEX,
     YANKED,
     SDIST_ONLY,
+    MALICIOUS_PACKAGE,
+    KNOWN_VULNERABILITY,
 )
 BY_ID = {signal.id: signal for signal in CATALOG}
 

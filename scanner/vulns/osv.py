@@ -1,0 +1,156 @@
+"""An offline OSV database (a directory or zip of OSV JSON/YAML), matched locally.
+
+Matching follows the OSV schema (https://ossf.github.io/osv-schema/): an
+affected entry covers a version listed in `versions`, or inside an ECOSYSTEM
+range (`introduced` / `fixed` / `last_affected` / `limit` events), compared as
+PEP 440 versions. Withdrawn advisories are skipped; advisories that alias each
+other are merged into one.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from scanner.errors import InputError
+from scanner.models import Advisory, Unavailable
+
+MAX_ENTRY = 4 * 1024 * 1024
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
+
+
+class OsvDatabase:
+    """All PyPI advisories of a database, indexed by package name."""
+
+    def __init__(self, records: list[Mapping[str, Any]], origin: str) -> None:
+        self.origin = origin
+        self.name = f"OSV database {origin}"
+        self._by_package: dict[NormalizedName, list[Mapping[str, Any]]] = defaultdict(list)
+        for record in records:
+            if record.get("withdrawn"):
+                continue
+            for affected in record.get("affected") or ():
+                package = affected.get("package") or {}
+                if str(package.get("ecosystem", "")).lower() == "pypi" and package.get("name"):
+                    self._by_package[canonicalize_name(package["name"])].append(record)
+
+    @classmethod
+    def load(cls, path: str) -> OsvDatabase:
+        return cls(list(_read_records(Path(path))), path)
+
+    def query(self, name: NormalizedName, version: Version) -> tuple[Advisory, ...] | Unavailable:
+        matches = [r for r in self._by_package.get(name, ()) if _covers(r, name, version)]
+        return _merge(matches, name)
+
+
+def _read_records(path: Path) -> Iterator[Mapping[str, Any]]:
+    if not path.exists():
+        raise InputError.single(str(path), None, "advisory database not found")
+    if path.is_dir():
+        for file in sorted(path.rglob("*")):
+            if file.suffix in (".json", ".yaml", ".yml") and file.is_file():
+                yield _parse(file.read_bytes(), str(file))
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.endswith((".json", ".yaml", ".yml")):
+                    if info.file_size > MAX_ENTRY:
+                        raise InputError.single(f"{path}!{info.filename}", None, "entry too large")
+                    yield _parse(archive.read(info), f"{path}!{info.filename}")
+    except zipfile.BadZipFile as e:
+        raise InputError.single(str(path), None, f"not a zip or directory: {e}") from e
+
+
+def _parse(data: bytes, where: str) -> Mapping[str, Any]:
+    try:
+        record = json.loads(data) if where.endswith(".json") else yaml.load(data, Loader=_Loader)  # noqa: S506 (a safe loader)
+    except (ValueError, yaml.YAMLError) as e:
+        raise InputError.single(where, None, f"unreadable advisory: {type(e).__name__}") from e
+    if not isinstance(record, dict) or "id" not in record:
+        raise InputError.single(where, None, "not an OSV record (no 'id')")
+    return record
+
+
+def _version(text: object) -> Version | None:
+    try:
+        return Version(str(text))
+    except InvalidVersion:
+        return None
+
+
+def _covers(record: Mapping[str, Any], name: NormalizedName, version: Version) -> bool:
+    for affected in record.get("affected") or ():
+        package = affected.get("package") or {}
+        if canonicalize_name(str(package.get("name", ""))) != name:
+            continue
+        if any(_version(v) == version for v in affected.get("versions") or ()):
+            return True
+        for r in affected.get("ranges") or ():
+            if r.get("type") == "ECOSYSTEM" and _in_range(list(r.get("events") or ()), version):
+                return True
+    return False
+
+
+def _in_range(events: list[Mapping[str, Any]], version: Version) -> bool:
+    """OSV range evaluation: walk events in version order, toggling 'affected'."""
+    points: list[tuple[Version, int, str]] = []
+    for event in events:
+        for kind, order in (("introduced", 0), ("fixed", 1), ("last_affected", 2), ("limit", 1)):
+            if kind in event:
+                at = Version("0") if event[kind] == "0" else _version(event[kind])
+                if at is not None:
+                    points.append((at, order, kind))
+    affected = False
+    for at, _, kind in sorted(points):
+        if version < at or (kind == "last_affected" and version == at):
+            continue  # events past the version do not apply to it
+        affected = kind == "introduced"
+    return affected
+
+
+def _merge(records: list[Mapping[str, Any]], name: NormalizedName) -> tuple[Advisory, ...]:
+    """One Advisory per vulnerability: records sharing an id or alias are merged."""
+    groups: list[tuple[set[str], list[Mapping[str, Any]]]] = []
+    for record in records:
+        ids = {str(record["id"]), *(str(a) for a in record.get("aliases") or ())}
+        joined = [g for g in groups if g[0] & ids]
+        merged_ids, merged = set(ids), [record]
+        for group in joined:
+            merged_ids |= group[0]
+            merged += group[1]
+            groups.remove(group)
+        groups.append((merged_ids, merged))
+    return tuple(sorted((_advisory(ids, group, name) for ids, group in groups), key=lambda a: a.id))
+
+
+def _advisory(ids: set[str], group: list[Mapping[str, Any]], name: NormalizedName) -> Advisory:
+    primary = sorted(str(r["id"]) for r in group)[0]
+    fixed: set[str] = set()
+    links: list[str] = []
+    severity = None
+    for record in group:
+        for affected in record.get("affected") or ():
+            if canonicalize_name(str((affected.get("package") or {}).get("name", ""))) != name:
+                continue
+            for r in affected.get("ranges") or ():
+                fixed |= {str(e["fixed"]) for e in r.get("events") or () if "fixed" in e}
+        links += [str(ref["url"]) for ref in record.get("references") or () if ref.get("url")]
+        specific = record.get("database_specific") or {}
+        severity = severity or specific.get("severity")
+    return Advisory(
+        id=primary,
+        aliases=tuple(sorted(ids - {primary})),
+        summary=next((str(r.get("summary") or r.get("details")) for r in group), None),
+        fixed=tuple(sorted(fixed, key=lambda v: _version(v) or Version("0"))),
+        severity=str(severity).upper() if severity else None,
+        links=tuple(dict.fromkeys(links))[:10],
+    )

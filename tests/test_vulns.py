@@ -1,0 +1,146 @@
+"""Vulnerabilities: the offline OSV database, the live source, and 'unknown is not clean'."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+import yaml
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from scanner.cli import main
+from scanner.models import Advisory, Unavailable
+from scanner.registry.pipaudit import PipAuditSource
+from scanner.vulns import OsvDatabase
+from scanner.vulns.interface import merge_advisories
+from tests.conftest import DATA, LOCKS
+
+SUBSET = DATA / "advisories" / "pypa-subset.zip"
+PINS = [
+    ("jinja2", "2.10"),
+    ("urllib3", "1.26.12"),
+    ("certifi", "2022.9.24"),
+    ("pyyaml", "5.3"),
+    ("requests", "2.19.0"),
+    ("ctx", "0.2.6"),
+    ("flask", "0.12"),
+    ("cryptography", "3.2"),
+]
+
+
+def listed_as_affected(name: str, version: str) -> set[str]:
+    """Ids whose explicit `versions` list names the release: independent of range logic."""
+    ids = set()
+    with zipfile.ZipFile(SUBSET) as archive:
+        for entry in archive.namelist():
+            record = yaml.safe_load(archive.read(entry))
+            if record.get("withdrawn"):
+                continue
+            for affected in record["affected"]:
+                if canonicalize_name(affected["package"]["name"]) != name:
+                    continue
+                if any(Version(v) == Version(version) for v in affected.get("versions", [])):
+                    ids.add(record["id"])
+    return ids
+
+
+@pytest.mark.parametrize(("name", "version"), PINS)
+def test_exactly_the_advisories_the_database_lists(name, version):
+    database = OsvDatabase.load(str(SUBSET))
+    found = database.query(canonicalize_name(name), Version(version))
+    assert not isinstance(found, Unavailable)
+    reported = {i for a in found for i in a.ids if i.startswith("PYSEC-")}
+    expected = listed_as_affected(name, version)
+    assert expected, f"test data should cover {name} {version}"
+    assert reported == expected
+
+
+def test_fixed_release_has_none():
+    database = OsvDatabase.load(str(SUBSET))
+    assert database.query(canonicalize_name("urllib3"), Version("2.2.3")) == ()
+
+
+def test_range_events():
+    from scanner.vulns.osv import _in_range
+
+    events = [
+        {"introduced": "1.0"},
+        {"fixed": "1.5"},
+        {"introduced": "2.0"},
+        {"last_affected": "2.3"},
+    ]
+    covered = {
+        v: _in_range(events, Version(v)) for v in ["0.9", "1.0", "1.4", "1.5", "2.0", "2.3", "2.4"]
+    }
+    assert covered == {"0.9": False, "1.0": True, "1.4": True, "1.5": False, "2.0": True,
+                       "2.3": True, "2.4": False}  # fmt: skip
+
+
+def test_aliases_merge_into_one_advisory():
+    a = Advisory("PYSEC-1", ("CVE-1",), "x", ("1.1",), None, ("https://a",))
+    b = Advisory("GHSA-1", ("CVE-1",), None, ("1.2",), "HIGH", ("https://b",))
+    c = Advisory("PYSEC-2", (), "other", (), None, ())
+    merged = merge_advisories([a, b, c])
+    assert [m.id for m in merged] == ["PYSEC-1", "PYSEC-2"]
+    assert merged[0].aliases == ("CVE-1", "GHSA-1") and merged[0].fixed == ("1.1", "1.2")
+
+
+def test_withdrawn_advisories_are_skipped(tmp_path):
+    record = {
+        "id": "PYSEC-9",
+        "withdrawn": "2024-01-01T00:00:00Z",
+        "affected": [{"package": {"name": "x", "ecosystem": "PyPI"}, "versions": ["1.0"]}],
+    }
+    (tmp_path / "PYSEC-9.json").write_text(json.dumps(record))
+    assert OsvDatabase.load(str(tmp_path)).query(canonicalize_name("x"), Version("1.0")) == ()
+
+
+def test_live_source_that_cannot_answer_is_unavailable_never_empty(tmp_path):
+    # The network is blocked in tests, as PyPI's per-release JSON and OSV are here.
+    source = PipAuditSource(tmp_path / "cache", timeout=2)
+    answer = source.query(canonicalize_name("urllib3"), Version("1.26.12"))
+    assert isinstance(answer, Unavailable)
+    assert "PyPI" in answer.reason and "OSV" in answer.reason
+
+
+def scan(capsys, *extra):
+    code = main(["scan", str(LOCKS / "pylock.toml"), "--format", "json", *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_scan_never_reports_unknown_as_clean(capsys, index):
+    # pip-audit's anchor behaviour on this index is "No known vulnerabilities found";
+    # trustscan says it could not check, and fails closed.
+    code, report = scan(capsys, "--index-url", index.url, "--fail-on", "critical")
+    for package in report["packages"]:
+        assert package["families"]["vulnerabilities"]["state"] == "unknown"
+        assert "pip-audit" in package["families"]["vulnerabilities"]["reason"]
+    assert report["summary"]["vulnerabilities_unknown"] == 3
+    assert code in (1, 3) and report["verdict"]["label"] != "pass"
+
+
+def test_offline_database_turns_unknown_into_answers(capsys, index):
+    code, report = scan(capsys, "--index-url", index.url, "--advisory-db", str(SUBSET))
+    assert code == 1  # real advisories (and the example's made-up hashes) fail the gate
+    packages = {p["name"]: p for p in report["packages"]}
+    assert all(p["families"]["vulnerabilities"]["state"] == "evaluated" for p in packages.values())
+    urllib3 = [f for f in packages["urllib3"]["findings"] if f["signal"] == "known-vulnerability"]
+    ids = {i for f in urllib3 for i in f["evidence"]["ids"]}
+    assert listed_as_affected("urllib3", "1.26.12") <= ids
+    assert all(f["evidence"]["fixed_in"] for f in urllib3)
+    certifi = [f for f in packages["certifi"]["findings"] if f["signal"] == "known-vulnerability"]
+    assert certifi and certifi[0]["severity"] == "high"
+
+
+def test_malicious_advisory_is_critical(tmp_path):
+    from scanner.models import Evidence, LockedPackage, VulnerabilityReport
+    from scanner.signals import SignalContext, run_signals
+
+    advisory = Advisory("MAL-2024-1", (), "steals tokens", (), None, ())
+    package = LockedPackage(name=canonicalize_name("evil"), version=Version("1.0"))
+    evidence = Evidence(package, Unavailable("-"), Unavailable("-"), None,
+                        VulnerabilityReport((advisory,), "test"))  # fmt: skip
+    (finding,) = run_signals(evidence, SignalContext())
+    assert finding.signal == "malicious-package" and finding.severity.label == "critical"
