@@ -155,3 +155,14 @@ def test_python_dash_m_works(argv):
 
     out = subprocess.run([sys.executable, *argv[1:]], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("trustscan ")
+
+
+def test_hashes_of_another_index_are_not_compared(capsys, index, tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        "--index-url https://mirror.example/simple\nsix==1.16.0 --hash=sha256:" + "0" * 64 + "\n"
+    )
+    _, out, _ = run(capsys, str(lock), "--index-url", index.url, "--format", "json")
+    (six,) = json.loads(out)["packages"]
+    assert [f["signal"] for f in six["findings"]] == ["not-from-index"]
+    assert six["findings"][0]["severity"] == "low"

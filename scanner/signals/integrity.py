@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.models import Evidence, Finding, Missing, ProjectFiles, Severity
+from scanner.models import Evidence, Finding, Missing, ProjectFiles, Severity, SourceKind
 from scanner.signals.interface import Signal, SignalContext
 
 
@@ -35,8 +35,8 @@ def _not_on_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Ite
 def _hash_mismatch(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
     locked = evidence.package.sha256s()
     files = evidence.release_files
-    if not locked or not files:
-        return
+    if not locked or not files or evidence.package.source.kind is not SourceKind.INDEX:
+        return  # hashes of another index's builds say nothing about this index's files
     served = {f.sha256 for f in files if f.sha256}
     unmatched = sorted(locked - served)
     if unmatched:
