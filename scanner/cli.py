@@ -10,23 +10,28 @@ import argparse
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from scanner import __version__
+from scanner.baseline import diff_locks
 from scanner.errors import TrustscanError, UsageError
-from scanner.lockfiles import find_lockfile, load_lock, read_text
-from scanner.models import ScanResult, Severity
-from scanner.policy import Policy
+from scanner.lockfiles import find_lockfile, load_lock, parse_lock, read_text
+from scanner.models import BaselineDiff, Lock, ScanResult, Severity
+from scanner.policy import Policy, find_policy, load_policy
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
 from scanner.registry.pipaudit import PipAuditSource
 from scanner.report import FORMATS
+from scanner.report.explain import render_catalog, render_explanation
 from scanner.report.json import summary_counts, to_dict
 from scanner.resolve import target_environment
 from scanner.scan import Progress, scan
+from scanner.signals import CATALOG
 from scanner.store import Store
 from scanner.text import inert
 from scanner.vulns import OsvDatabase, VulnerabilitySource
@@ -50,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--db", help="evidence store (env TRUSTSCAN_DB; default: user data dir)")
     s.add_argument("--python-version", help="target Python for markers (default: this one)")
     s.add_argument("--platform", help="target platform for markers: linux, darwin, win32")
+    s.add_argument("--policy", help="policy file (default: trustscan.toml or [tool.trustscan])")
     s.add_argument("--fail-under", type=float, help="fail when a package scores below this")
     s.add_argument(
         "--fail-on",
@@ -69,7 +75,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not ask pip-audit's live services (PyPI, OSV) about vulnerabilities",
     )
+    s.add_argument("--baseline", help="gate only packages added or changed since this lockfile")
+    s.add_argument("--baseline-ref", help="like --baseline, reading the same path at this git ref")
     s.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+    e = commands.add_parser("explain", help="a package's score, finding by finding (last scan)")
+    e.add_argument("name")
+    e.add_argument("--input", help="the lockfile whose last scan to read (default: any)")
+    e.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+
+    commands.add_parser("signals", help="the signal catalog, with rationale and thresholds")
     return parser
 
 
@@ -78,6 +93,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "scan":
             return _scan(args)
+        if args.command == "explain":
+            return _explain(args)
+        if args.command == "signals":
+            sys.stdout.write(render_catalog())
+            return 0
     except TrustscanError as e:
         for line in e.diagnostics():
             print(f"trustscan: {line}", file=sys.stderr)
@@ -98,7 +118,8 @@ def _scan(args: argparse.Namespace) -> int:
         env = target_environment(args.python_version, args.platform)
     except ValueError as e:
         raise UsageError(str(e)) from e
-    policy = _policy(args)
+    policy = _policy(args, Path(path).resolve().parent)
+    baseline = _baseline(args, path, lock, env)
     index_url = args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -120,6 +141,7 @@ def _scan(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             progress=progress,
             vuln_sources=sources,
+            baseline=baseline,
         )
         _record(store, result, path, args)
     finally:
@@ -131,16 +153,60 @@ def _scan(args: argparse.Namespace) -> int:
     return result.verdict.exit_code
 
 
-def _policy(args: argparse.Namespace) -> Policy:
-    fail_on = Policy().fail_on
+def _policy(args: argparse.Namespace, lock_dir: Path) -> Policy:
+    """The policy file (named, or found beside the lock or here), then CLI overrides."""
+    known = {s.id: s.thresholds for s in CATALOG}
+    path = Path(args.policy) if args.policy else find_policy(lock_dir) or find_policy(Path.cwd())
+    if args.policy and not path.is_file():  # type: ignore[union-attr]
+        raise UsageError(f"--policy: {args.policy} not found")
+    policy = load_policy(path, known) if path is not None else Policy()
     if args.fail_on:
         try:
             fail_on = frozenset(Severity.parse(s) for s in args.fail_on.split(",") if s.strip())
         except ValueError as e:
             raise UsageError(f"--fail-on: {e}") from e
-    return Policy(
-        fail_on=fail_on, fail_under=args.fail_under, allow_unevaluated=args.allow_unevaluated
-    )
+        policy = replace(policy, fail_on=fail_on)
+    if args.fail_under is not None:
+        policy = replace(policy, fail_under=args.fail_under)
+    if args.allow_unevaluated:
+        policy = replace(policy, allow_unevaluated=True)
+    return policy
+
+
+def _baseline(
+    args: argparse.Namespace, path: str, lock: Lock, env: dict[str, str]
+) -> BaselineDiff | None:
+    if args.baseline:
+        return diff_locks(load_lock(args.baseline), lock, env)
+    if args.baseline_ref:
+        relative = Path(path).resolve()
+        try:
+            top = subprocess.run(
+                ["git", "rev-parse", "--show-toplevel"],
+                cwd=relative.parent, capture_output=True, text=True, check=True,
+            ).stdout.strip()  # fmt: skip
+            spec = f"{args.baseline_ref}:{relative.relative_to(top).as_posix()}"
+            text = subprocess.run(
+                ["git", "show", spec], cwd=top, capture_output=True, text=True, check=True
+            ).stdout
+        except (subprocess.CalledProcessError, OSError, ValueError) as e:
+            detail = getattr(e, "stderr", "") or str(e)
+            raise UsageError(f"--baseline-ref: cannot read {path} at {args.baseline_ref}: "
+                             f"{detail.strip()}") from e  # fmt: skip
+        return diff_locks(parse_lock(text, f"{path}@{args.baseline_ref}"), lock, env)
+    return None
+
+
+def _explain(args: argparse.Namespace) -> int:
+    store = Store(args.db) if args.db else Store()
+    try:
+        report = store.last_report(str(Path(args.input).resolve()) if args.input else None)
+    finally:
+        store.close()
+    if report is None:
+        raise UsageError("no scan in the store yet: run `trustscan scan` first")
+    sys.stdout.write(render_explanation(report, args.name))
+    return 0
 
 
 def _progress_bar() -> Progress | None:

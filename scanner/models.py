@@ -321,6 +321,29 @@ class Deduction:
 
 
 @dataclass(frozen=True, slots=True)
+class Waived:
+    """A finding a policy waiver set aside, and the waiver's reason."""
+
+    finding: Finding
+    reason: str
+    expires: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineDiff:
+    """What changed against a baseline lock: only added and changed packages are gated."""
+
+    baseline: str
+    added: tuple[NormalizedName, ...]
+    removed: tuple[NormalizedName, ...]
+    changed: tuple[tuple[NormalizedName, str, str], ...]  # name, old version, new version
+
+    @property
+    def gated(self) -> frozenset[NormalizedName]:
+        return frozenset(self.added) | {name for name, _, _ in self.changed}
+
+
+@dataclass(frozen=True, slots=True)
 class PackageReport:
     """Everything the scan concluded about one package."""
 
@@ -344,6 +367,7 @@ class PackageReport:
     dependents: tuple[NormalizedName, ...]
     path_risk: float | None = None
     blast_radius: int = 0
+    waived: tuple[Waived, ...] = ()
 
     @property
     def worst(self) -> Severity | None:
@@ -372,3 +396,5 @@ class ScanResult:
     roots: tuple[NormalizedName, ...]
     notes: tuple[str, ...]
     verdict: Verdict
+    baseline: BaselineDiff | None = None
+    policy_source: str | None = None

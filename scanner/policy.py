@@ -1,19 +1,55 @@
-"""The gate: from package reports and a policy to an exit code.
+"""Policy and the gate: from package reports to an exit code.
 
-0 pass; 1 a package violates the policy; 3 something could not be evaluated
-and the policy fails closed. Hygiene findings (low) alone never fail the
-default policy.
+0 pass; 1 a gated package violates the policy; 3 something could not be
+evaluated and the policy fails closed. Hygiene findings (low) alone never fail
+the default policy.
+
+A policy comes from `[tool.trustscan]` in pyproject.toml, or trustscan.toml,
+or `--policy FILE`; CLI flags override it. Unknown keys are errors naming the
+key and file; a waiver without a reason is an error; an expired waiver stops
+applying and is reported.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
-from scanner.models import PackageReport, Severity, Verdict
+from packaging.utils import NormalizedName, canonicalize_name
+
+from scanner.errors import InputError
+from scanner.lockfiles.toml import load_toml
+from scanner.models import Diagnostic, Finding, PackageReport, Severity, Verdict
 
 # Evidence families whose `unknown` fails the gate unless allowed.
 REQUIRED_FAMILIES = ("registry", "vulnerabilities")
+POLICY_FILES = ("trustscan.toml", "pyproject.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    package: NormalizedName
+    signal: str
+    reason: str
+    version: str | None = None
+    expires: date | None = None
+
+    def matches(self, finding: Finding) -> bool:
+        return (
+            finding.package == self.package
+            and finding.signal == self.signal
+            and (self.version is None or finding.version == self.version)
+        )
+
+    def expired(self, today: date) -> bool:
+        return self.expires is not None and self.expires < today
+
+    def __str__(self) -> str:
+        version = f" {self.version}" if self.version else ""
+        return f"{self.package}{version} / {self.signal}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +58,61 @@ class Policy:
     fail_under: float | None = None
     allow_unevaluated: bool = False
     require_attestations: bool = False
+    severity: Mapping[str, Severity] = field(default_factory=dict)  # signal id -> override
+    thresholds: Mapping[str, float] = field(default_factory=dict)  # "signal.key" -> value
+    waivers: tuple[Waiver, ...] = ()
+    source: str | None = None  # the file it was read from
 
     @property
     def required_families(self) -> tuple[str, ...]:
         return REQUIRED_FAMILIES + (("provenance",) if self.require_attestations else ())
 
 
-def gate(packages: Sequence[PackageReport], policy: Policy) -> Verdict:
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """Findings after the policy: kept, waived, and the notes it produced."""
+
+    kept: tuple[Finding, ...]
+    waived: tuple[tuple[Finding, Waiver], ...]
+
+
+def apply_policy(findings: Iterable[Finding], policy: Policy, today: date) -> Applied:
+    """Severity overrides, then waivers that have not expired."""
+    kept: list[Finding] = []
+    waived: list[tuple[Finding, Waiver]] = []
+    for finding in findings:
+        override = policy.severity.get(finding.signal)
+        if override is not None:
+            finding = replace(finding, severity=override)
+        waiver = next(
+            (w for w in policy.waivers if w.matches(finding) and not w.expired(today)), None
+        )
+        if waiver is not None:
+            waived.append((finding, waiver))
+        else:
+            kept.append(finding)
+    return Applied(tuple(kept), tuple(waived))
+
+
+def expired_waivers(policy: Policy, today: date) -> list[str]:
+    return [
+        f"waiver for {w} expired on {w.expires} and no longer applies"
+        for w in policy.waivers
+        if w.expired(today)
+    ]
+
+
+def gate(
+    packages: Sequence[PackageReport],
+    policy: Policy,
+    gated: frozenset[NormalizedName] | None = None,
+) -> Verdict:
+    """The verdict; with `gated`, only those packages can fail it (baseline mode)."""
     violations: list[str] = []
     unevaluated: list[str] = []
     for package in packages:
+        if gated is not None and package.name not in gated:
+            continue
         label = f"{package.name} {package.version or ''}".strip()
         failing = sorted({f.signal for f in package.findings if f.severity in policy.fail_on})
         if failing:
@@ -54,3 +135,154 @@ def gate(packages: Sequence[PackageReport], policy: Policy) -> Verdict:
     if unevaluated and not policy.allow_unevaluated:
         return Verdict(3, tuple(unevaluated))
     return Verdict(0, ())
+
+
+# --- loading --------------------------------------------------------------------
+
+_KEYS = {
+    "fail-under", "fail-on", "allow-unevaluated", "require-attestations",
+    "severity", "thresholds", "ignore",
+}  # fmt: skip
+_WAIVER_KEYS = {"package", "signal", "version", "reason", "expires"}
+
+
+def find_policy(directory: Path) -> Path | None:
+    """trustscan.toml, else a pyproject.toml that has [tool.trustscan]."""
+    for name in POLICY_FILES:
+        candidate = directory / name
+        if candidate.is_file():
+            if name == "pyproject.toml" and "[tool.trustscan" not in candidate.read_text(
+                encoding="utf-8", errors="replace"
+            ):
+                continue
+            return candidate
+    return None
+
+
+def load_policy(path: Path, known_signals: Mapping[str, Mapping[str, float]]) -> Policy:
+    """Read a policy file; `known_signals` maps signal ids to their threshold defaults."""
+    data = load_toml(path.read_text(encoding="utf-8"), str(path))
+    if path.name == "pyproject.toml" or "tool" in data:
+        data = data.get("tool", {}).get("trustscan", {})
+        prefix = "tool.trustscan"
+    else:
+        prefix = ""
+    return parse_policy(data, str(path), prefix, known_signals)
+
+
+def parse_policy(
+    data: Mapping[str, Any],
+    file: str,
+    prefix: str,
+    known_signals: Mapping[str, Mapping[str, float]],
+) -> Policy:
+    problems: list[Diagnostic] = []
+
+    def key(name: str) -> str:
+        return f"{prefix}.{name}" if prefix else name
+
+    def problem(name: str, message: str) -> None:
+        problems.append(Diagnostic(file, None, f"{key(name)}: {message}"))
+
+    for unknown in sorted(set(data) - _KEYS):
+        problem(unknown, "unknown key")
+    fail_on = Policy().fail_on
+    if "fail-on" in data:
+        try:
+            fail_on = frozenset(Severity.parse(str(s)) for s in _as_list(data["fail-on"]))
+        except ValueError as e:
+            problem("fail-on", str(e))
+    fail_under = data.get("fail-under")
+    if fail_under is not None and not isinstance(fail_under, int | float):
+        problem("fail-under", "expected a number")
+        fail_under = None
+    severity: dict[str, Severity] = {}
+    for signal, value in dict(data.get("severity", {})).items():
+        if signal not in known_signals:
+            problem(f"severity.{signal}", "unknown signal")
+            continue
+        try:
+            severity[signal] = Severity.parse(str(value))
+        except ValueError as e:
+            problem(f"severity.{signal}", str(e))
+    thresholds: dict[str, float] = {}
+    for name, value in dict(data.get("thresholds", {})).items():
+        signal, _, setting = str(name).partition(".")
+        if setting not in known_signals.get(signal, {}):
+            problem(f"thresholds.{name}", "unknown threshold (see `trustscan signals`)")
+        elif not isinstance(value, int | float):
+            problem(f"thresholds.{name}", "expected a number")
+        else:
+            thresholds[name] = float(value)
+    waivers = []
+    for i, raw in enumerate(_as_list(data.get("ignore", []))):
+        waiver = _waiver(raw, f"ignore[{i}]", problem, known_signals)
+        if waiver is not None:
+            waivers.append(waiver)
+    if problems:
+        raise InputError(problems)
+    return Policy(
+        fail_on=fail_on,
+        fail_under=float(fail_under) if fail_under is not None else None,
+        allow_unevaluated=bool(data.get("allow-unevaluated", False)),
+        require_attestations=bool(data.get("require-attestations", False)),
+        severity=severity,
+        thresholds=thresholds,
+        waivers=tuple(waivers),
+        source=file,
+    )
+
+
+def _waiver(
+    raw: object,
+    where: str,
+    problem: Callable[[str, str], None],
+    known_signals: Mapping[str, Mapping[str, float]],
+) -> Waiver | None:
+    if not isinstance(raw, Mapping):
+        problem(where, "expected a table")
+        return None
+    bad = False
+    for unknown in sorted(set(raw) - _WAIVER_KEYS):
+        problem(f"{where}.{unknown}", "unknown key")
+        bad = True
+    for required in ("package", "signal", "reason"):
+        if not str(raw.get(required, "")).strip():
+            problem(
+                f"{where}.{required}", "required" + (": say why" if required == "reason" else "")
+            )
+            bad = True
+    if raw.get("signal") and raw["signal"] not in known_signals:
+        problem(f"{where}.signal", f"unknown signal {raw['signal']!r}")
+        bad = True
+    expires = raw.get("expires")
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    elif isinstance(expires, str):
+        try:
+            expires = date.fromisoformat(expires)
+        except ValueError:
+            problem(f"{where}.expires", f"not a date: {expires!r}")
+            bad = True
+    elif expires is not None and not isinstance(expires, date):
+        problem(f"{where}.expires", "expected a date")
+        bad = True
+    if bad:
+        return None
+    return Waiver(
+        package=canonicalize_name(str(raw["package"])),
+        signal=str(raw["signal"]),
+        reason=str(raw["reason"]),
+        version=str(raw["version"]) if raw.get("version") else None,
+        expires=expires if isinstance(expires, date) else None,
+    )
+
+
+def _as_list(value: object) -> list[Any]:
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def today() -> date:
+    return datetime.now(UTC).date()

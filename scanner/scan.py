@@ -10,13 +10,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import networkx as nx
 from packaging.utils import NormalizedName
 
-from scanner import scoring
+from scanner import refdata, scoring
 from scanner.models import (
+    BaselineDiff,
     CoreMetadata,
     Evidence,
     FamilyState,
@@ -30,11 +32,12 @@ from scanner.models import (
     SourceKind,
     Unavailable,
     Verdict,
+    Waived,
 )
-from scanner.policy import Policy, gate
+from scanner.policy import Policy, apply_policy, expired_waivers, gate
 from scanner.registry.evidence import collect_evidence
 from scanner.registry.index import Index
-from scanner.resolve import DependencyGraph, build_graph, select_packages
+from scanner.resolve import DependencyGraph, Selection, build_graph, select_packages
 from scanner.signals import SignalContext, run_signals
 from scanner.vulns.interface import VulnerabilitySource
 
@@ -51,13 +54,32 @@ def scan(
     progress: Progress | None = None,
     context: SignalContext | None = None,
     vuln_sources: Sequence[VulnerabilitySource] = (),
+    baseline: BaselineDiff | None = None,
 ) -> ScanResult:
+    """Fetch the evidence for every package of `lock`, then evaluate it."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    policy = policy or Policy()
-    context = context or SignalContext()
     selection = select_packages(lock.packages, env, lock.default_groups)
     evidence = _collect(index, selection.packages, vuln_sources, jobs, progress)
+    result = evaluate(lock, selection, evidence, env, policy, context, baseline)
+    return replace(
+        result, index_url=index.base, started_at=started_at, seconds=time.monotonic() - started
+    )
+
+
+def evaluate(
+    lock: Lock,
+    selection: Selection,
+    evidence: Mapping[NormalizedName, Evidence],
+    env: Mapping[str, str],
+    policy: Policy | None = None,
+    context: SignalContext | None = None,
+    baseline: BaselineDiff | None = None,
+) -> ScanResult:
+    """Evidence -> graph, findings, scores and verdict. No I/O."""
+    policy = policy or Policy()
+    context = context or SignalContext(reference=refdata.load(), thresholds=dict(policy.thresholds))
+    today = context.now.date()
     requires = {
         name: e.metadata.requires_dist
         if isinstance(e.metadata, CoreMetadata) and e.metadata.dependencies_known
@@ -65,19 +87,29 @@ def scan(
         for name, e in evidence.items()
     }
     graph = build_graph(selection.packages, requires, env, lock.has_direct_info)
-    reports = [_report(evidence[p.name], graph, context) for p in selection.packages]
+    reports = [_report(evidence[p.name], graph, context, policy, today) for p in selection.packages]
     reports = _with_graph_figures(reports, graph)
+    gated = baseline.gated if baseline is not None else None
+    verdict = gate(reports, policy, gated) if reports or not lock.packages else _nothing_scanned()
+    notes = (
+        tuple(str(n) for n in lock.notes)
+        + selection.notes
+        + graph.problems
+        + tuple(expired_waivers(policy, today))
+    )
     return ScanResult(
         input=lock.path,
         format=lock.format,
-        index_url=index.base,
-        started_at=started_at,
-        seconds=time.monotonic() - started,
+        index_url="",
+        started_at=context.now,
+        seconds=0.0,
         environment=dict(env),
         packages=tuple(sorted(reports, key=lambda r: r.name)),
         roots=graph.roots,
-        notes=tuple(str(n) for n in lock.notes) + selection.notes + graph.problems,
-        verdict=gate(reports, policy) if reports or not lock.packages else _nothing_scanned(),
+        notes=notes,
+        verdict=verdict,
+        baseline=baseline,
+        policy_source=policy.source,
     )
 
 
@@ -104,11 +136,18 @@ def _collect(
     return results
 
 
-def _report(evidence: Evidence, graph: DependencyGraph, context: SignalContext) -> PackageReport:
+def _report(
+    evidence: Evidence,
+    graph: DependencyGraph,
+    context: SignalContext,
+    policy: Policy,
+    today: date,
+) -> PackageReport:
     package = evidence.package
     families = evidence_families(evidence)
     reason = _not_evaluated_reason(evidence)
-    findings = tuple(run_signals(evidence, context))
+    applied = apply_policy(run_signals(evidence, context), policy, today)
+    findings = tuple(sorted(applied.kept, key=lambda f: (-f.severity, f.signal)))
     taken = scoring.deductions(findings)
     project = evidence.project if isinstance(evidence.project, ProjectInfo) else None
     metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
@@ -131,6 +170,9 @@ def _report(evidence: Evidence, graph: DependencyGraph, context: SignalContext) 
         provenance=dict(Counter(f.provenance for f in evidence.release_files)),
         dependencies=graph.dependencies(package.name),
         dependents=graph.dependents(package.name),
+        waived=tuple(
+            Waived(f, w.reason, str(w.expires) if w.expires else None) for f, w in applied.waived
+        ),
     )
 
 
@@ -227,8 +269,6 @@ def _with_graph_figures(
     reports: list[PackageReport], graph: DependencyGraph
 ) -> list[PackageReport]:
     """Path risk (lowest score on any path from a direct dependency) and blast radius."""
-    from dataclasses import replace
-
     scores = {r.name: r.score for r in reports}
     reach = {root: nx.descendants(graph.graph, root) | {root} for root in graph.roots}
     result = []

@@ -29,7 +29,8 @@ def test_clean_lock_is_fully_evaluated_but_fails_closed_on_unknown_vulnerabiliti
     assert report["schema_version"] == "1.0"
     assert report["summary"]["packages"] == 8
     assert report["summary"]["evaluated"] == 8
-    assert all(p["findings"] == [] for p in report["packages"])
+    severities = {f["severity"] for p in report["packages"] for f in p["findings"]}
+    assert severities <= {"low"}  # hygiene only (sole-owner): real, and never failing
     assert code == 3 and report["verdict"]["label"] == "not evaluated"
     assert "vulnerabilities unknown" in report["verdict"]["reasons"][0]
     assert "8 packages, 8 evaluated" in err and "exit 3" in err
@@ -164,5 +165,6 @@ def test_hashes_of_another_index_are_not_compared(capsys, index, tmp_path):
     )
     _, out, _ = run(capsys, str(lock), "--index-url", index.url, "--format", "json")
     (six,) = json.loads(out)["packages"]
-    assert [f["signal"] for f in six["findings"]] == ["not-from-index"]
-    assert six["findings"][0]["severity"] == "low"
+    signals = {f["signal"]: f for f in six["findings"]}
+    assert "hash-mismatch" not in signals
+    assert signals["not-from-index"]["severity"] == "low"

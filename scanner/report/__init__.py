@@ -6,10 +6,14 @@ from collections.abc import Callable
 
 from scanner.models import ScanResult
 from scanner.report.json import render_json
+from scanner.report.markdown import render_markdown
+from scanner.report.sarif import render_sarif
 from scanner.report.table import render_plain, render_table
 
 FORMATS: dict[str, Callable[[ScanResult], str]] = {
     "table": render_table,
     "text": render_plain,
     "json": render_json,
+    "sarif": render_sarif,
+    "markdown": render_markdown,
 }

@@ -26,6 +26,17 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "label": result.verdict.label,
             "reasons": list(result.verdict.reasons),
         },
+        "policy": result.policy_source,
+        "baseline": None
+        if result.baseline is None
+        else {
+            "file": result.baseline.baseline,
+            "added": list(result.baseline.added),
+            "removed": list(result.baseline.removed),
+            "changed": [
+                {"name": n, "from": old, "to": new} for n, old, new in result.baseline.changed
+            ],
+        },
         "roots": list(result.roots),
         "notes": list(result.notes),
         "packages": [_package(p) for p in result.packages],
@@ -84,6 +95,9 @@ def _package(p: PackageReport) -> dict[str, Any]:
             for d in p.deductions
         ],
         "findings": [finding_dict(f) for f in p.findings],
+        "waived": [
+            {**finding_dict(w.finding), "reason": w.reason, "expires": w.expires} for w in p.waived
+        ],
     }
 
 

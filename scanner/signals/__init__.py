@@ -7,17 +7,46 @@ from collections.abc import Iterable
 from scanner.models import Evidence, Finding
 from scanner.signals.integrity import HASH_MISMATCH, NOT_FROM_INDEX, NOT_ON_INDEX
 from scanner.signals.interface import Signal, SignalContext
-from scanner.signals.releases import SDIST_ONLY, YANKED
+from scanner.signals.maintainers import SOLE_OWNER
+from scanner.signals.metadata import DISPOSABLE_EMAIL, NO_SOURCE_URL
+from scanner.signals.names import TYPOSQUAT
+from scanner.signals.releases import (
+    DORMANT_THEN_RELEASE,
+    FEW_RELEASES,
+    LATE_FILE,
+    PROJECT_STATUS,
+    SDIST_ONLY,
+    STALE,
+    TOO_NEW,
+    YANKED,
+    YOUNG_PROJECT,
+)
 from scanner.signals.vulnerabilities import KNOWN_VULNERABILITY, MALICIOUS_PACKAGE
 
 CATALOG: tuple[Signal, ...] = (
-    NOT_ON_INDEX,
+    # integrity
     HASH_MISMATCH,
+    NOT_ON_INDEX,
     NOT_FROM_INDEX,
-    YANKED,
-    SDIST_ONLY,
+    # vulnerabilities
     MALICIOUS_PACKAGE,
     KNOWN_VULNERABILITY,
+    # releases and status
+    YANKED,
+    PROJECT_STATUS,
+    DORMANT_THEN_RELEASE,
+    TOO_NEW,
+    YOUNG_PROJECT,
+    LATE_FILE,
+    FEW_RELEASES,
+    SDIST_ONLY,
+    STALE,
+    # names
+    TYPOSQUAT,
+    # maintainers and metadata
+    SOLE_OWNER,
+    DISPOSABLE_EMAIL,
+    NO_SOURCE_URL,
 )
 BY_ID = {signal.id: signal for signal in CATALOG}
 

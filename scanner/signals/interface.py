@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from scanner.models import Evidence, EvidenceValue, Finding, Severity
+from scanner.refdata import ReferenceData
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +19,8 @@ class SignalContext:
     """What checks may read besides the evidence: the clock and thresholds."""
 
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)  # "signal-id.key" -> value
+    reference: ReferenceData | None = None
 
     def threshold(self, signal: Signal, key: str) -> float:
         return self.thresholds.get(f"{signal.id}.{key}", signal.thresholds[key])

@@ -1,0 +1,64 @@
+"""`trustscan explain` and `trustscan signals`: plain text for people."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from scanner.errors import UsageError
+from scanner.signals import CATALOG
+from scanner.text import inert
+
+
+def render_explanation(report: dict[str, Any], name: str) -> str:
+    """A package's score, deduction by deduction, with the evidence behind each."""
+    wanted = canonicalize_name(name)
+    package = next((p for p in report["packages"] if p["name"] == wanted), None)
+    if package is None:
+        raise UsageError(f"{name} is not in the last scan of {report['input']}")
+    lines = [
+        f"{inert(package['name'])} {inert(package['version'] or '-')}  "
+        f"(scan of {inert(report['input'])} at {report['started_at']})",
+    ]
+    if not package["evaluated"]:
+        lines.append(f"  not evaluated: {inert(package['not_evaluated_reason'], 400)}")
+    else:
+        lines.append(f"  score {package['score']:.1f} / 10, confidence {package['confidence']:.0%}")
+    for deduction, finding in zip(package["deductions"], package["findings"], strict=False):
+        lines.append(
+            f"  -{deduction['points']:<4} {finding['severity']:<8} {finding['signal']}: "
+            f"{inert(finding['message'], 300)}"
+        )
+        for key, value in finding["evidence"].items():
+            text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+            lines.append(f"         {key}: {inert(text, 400)}")
+    for finding in package["findings"][len(package["deductions"]) :]:
+        lines.append(f"  (no points) {finding['signal']}: {inert(finding['message'], 300)}")
+    for waived in package.get("waived", []):
+        lines.append(
+            f"  waived  {waived['signal']}: {inert(waived['message'], 200)} "
+            f"(reason: {inert(waived['reason'], 200)})"
+        )
+    lines.append("  evidence families:")
+    for family, state in package["families"].items():
+        reason = f" ({inert(state['reason'], 300)})" if state["reason"] else ""
+        lines.append(f"    {family}: {state['state']}{reason}")
+    if package["dependents"]:
+        lines.append(f"  required by: {', '.join(package['dependents'])}")
+    lines.append(f"  path risk {package['path_risk']}, blast radius {package['blast_radius']}")
+    for label, url in package["urls"].items():
+        lines.append(f"  {label}: {inert(url, 300)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_catalog() -> str:
+    lines = []
+    for signal in CATALOG:
+        lines.append(f"{signal.id}  [{signal.severity.label}]  {signal.title}")
+        lines.append(f"    {signal.rationale}")
+        for key, value in signal.thresholds.items():
+            lines.append(f"    threshold {signal.id}.{key} = {value:g}")
+        lines.append(f"    docs: {signal.anchor}")
+    return "\n".join(lines) + "\n"

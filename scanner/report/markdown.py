@@ -1,0 +1,72 @@
+"""Markdown for PR comments and $GITHUB_STEP_SUMMARY.
+
+Untrusted text is made inert and then escaped for Markdown: it cannot open a
+link, an image, an HTML tag or break the table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from scanner.models import ScanResult
+from scanner.report.json import summary_counts
+from scanner.text import inert
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
+
+
+def md(value: object, limit: int = 200) -> str:
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", inert(value, limit))
+
+
+def render_markdown(result: ScanResult) -> str:
+    c = summary_counts(result)
+    lines = [
+        f"## trustscan: {result.verdict.label} (exit {result.verdict.exit_code})",
+        "",
+        f"`{md(result.input, 200).replace('`', '')}`: {c['packages']} packages, "
+        f"{c['evaluated']} evaluated, {c['not_evaluated']} not evaluated, "
+        f"{c['with_findings']} with findings; vulnerabilities unknown for "
+        f"{c['vulnerabilities_unknown']}; provenance: {c['files_provenance_verified']} verified, "
+        f"{c['files_provenance_invalid']} invalid, {c['files_provenance_none']} none, "
+        f"{c['files_provenance_unknown']} unknown.",
+        "",
+    ]
+    if result.baseline is not None:
+        b = result.baseline
+        lines += [
+            f"Against {md(b.baseline)}: {len(b.added)} added, {len(b.changed)} changed, "
+            f"{len(b.removed)} removed (only added and changed packages are gated).",
+            "",
+        ]
+    rows = [
+        (p, f)
+        for p in sorted(result.packages, key=lambda p: (p.score is not None, p.score or 0))
+        for f in p.findings
+    ]
+    if rows:
+        lines += [
+            "| package | version | score | severity | signal | finding | fixed in |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for package, finding in rows:
+            fixed = finding.evidence.get("fixed_in")
+            lines.append(
+                f"| {md(package.name, 80)} | {md(package.version or '-', 40)} | "
+                f"{'n/e' if package.score is None else f'{package.score:.1f}'} | "
+                f"{finding.severity.label} | `{finding.signal}` | {md(finding.message, 300)} | "
+                f"{md(', '.join(map(str, fixed)) if isinstance(fixed, list) else '', 80)} |"
+            )
+        lines.append("")
+    else:
+        lines += ["No findings.", ""]
+    unevaluated = [p for p in result.packages if not p.evaluated]
+    if unevaluated:
+        lines += ["**Not evaluated:**", ""]
+        lines += [f"- {md(p.name)}: {md(p.not_evaluated_reason, 300)}" for p in unevaluated]
+        lines.append("")
+    if result.verdict.reasons:
+        lines += ["<details><summary>Why this verdict</summary>", ""]
+        lines += [f"- {md(reason, 300)}" for reason in result.verdict.reasons[:50]]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines)
