@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
     s.add_argument("--jobs", "-j", type=int, default=8, help="concurrent requests (default 8)")
     s.add_argument("--offline", action="store_true", help="answer from the local cache only")
+    s.add_argument(
+        "--retries", type=int, default=3, help="retries per request on errors (default 3)"
+    )
     s.add_argument("--db", help="evidence store (env TRUSTSCAN_DB; default: user data dir)")
     s.add_argument("--python-version", help="target Python for markers (default: this one)")
     s.add_argument("--platform", help="target platform for markers: linux, darwin, win32")
@@ -126,7 +129,7 @@ def _scan(args: argparse.Namespace) -> int:
     advisory_db = args.advisory_db or os.environ.get("TRUSTSCAN_ADVISORY_DB")
     sources: list[VulnerabilitySource] = [OsvDatabase.load(advisory_db)] if advisory_db else []
     store = Store(args.db) if args.db else Store()
-    config = ClientConfig(jobs=args.jobs, offline=args.offline)
+    config = ClientConfig(jobs=args.jobs, offline=args.offline, retries=max(0, args.retries))
     client = HttpClient(config, cache=store)
     if not args.no_live_advisories:
         cache_dir = store.path.parent / "pip-audit-cache"

@@ -32,7 +32,15 @@ def _no_network(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest)
             raise OSError(f"test tried to reach the network: {address!r}")
         return real_connect(self, address)  # type: ignore[arg-type]
 
+    real_getaddrinfo = socket.getaddrinfo
+
+    def local_names_only(host: object, *args: object, **kwargs: object) -> object:
+        if host not in ("127.0.0.1", "::1", "localhost", None):
+            raise socket.gaierror(socket.EAI_NONAME, f"test tried to resolve {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setattr(socket, "getaddrinfo", local_names_only)
 
 
 @pytest.fixture(autouse=True)

@@ -82,7 +82,8 @@ def test_signals_fire_with_evidence(capsys, index):
 
 def test_unreachable_package_is_not_evaluated_and_fails_closed(capsys, index):
     index.faults["/pypi/gunicorn/json"] = Fault(status=503)
-    code, report, err = scan_json(capsys, index, "warehouse-deploy.txt", "--jobs", "2")
+    code, report, err = scan_json(capsys, index, "warehouse-deploy.txt", "--jobs", "2",
+                                  "--retries", "1")  # fmt: skip
     gunicorn = next(p for p in report["packages"] if p["name"] == "gunicorn")
     assert gunicorn["evaluated"] is False and gunicorn["score"] is None
     assert "HTTP 503" in gunicorn["not_evaluated_reason"]

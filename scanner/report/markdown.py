@@ -6,17 +6,20 @@ link, an image, an HTML tag or break the table.
 
 from __future__ import annotations
 
-import re
-
 from scanner.models import ScanResult
 from scanner.report.json import summary_counts
 from scanner.text import inert
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
-
 
 def md(value: object, limit: int = 200) -> str:
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", inert(value, limit))
+    """Untrusted text as an inert Markdown code span.
+
+    Inside a code span nothing is a link (autolinks included), an image, HTML or
+    emphasis; backticks cannot close it (they become U+02CB) and pipes are
+    escaped so a table cell cannot be split.
+    """
+    text = inert(value, limit).replace("`", "\u02cb").replace("|", "\\|")
+    return f"`` {text} ``" if text.strip() else ""
 
 
 def render_markdown(result: ScanResult) -> str:
@@ -24,7 +27,7 @@ def render_markdown(result: ScanResult) -> str:
     lines = [
         f"## trustscan: {result.verdict.label} (exit {result.verdict.exit_code})",
         "",
-        f"`{md(result.input, 200).replace('`', '')}`: {c['packages']} packages, "
+        f"{md(result.input, 200)}: {c['packages']} packages, "
         f"{c['evaluated']} evaluated, {c['not_evaluated']} not evaluated, "
         f"{c['with_findings']} with findings; vulnerabilities unknown for "
         f"{c['vulnerabilities_unknown']}; provenance: {c['files_provenance_verified']} verified, "

@@ -1,0 +1,81 @@
+"""Report formats: JSON against our schema, SARIF against the official 2.1.0 schema, Markdown."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from scanner.cli import main
+from scanner.report.markdown import md
+from tests.conftest import DATA, LOCKS
+
+ROOT = DATA.parents[1]
+DB = str(DATA / "advisories" / "pypa-subset.zip")
+
+
+def render(capsys, index, lock, fmt):
+    main(["scan", str(LOCKS / lock), "--index-url", index.url, "--format", fmt,
+          "--no-live-advisories", "--advisory-db", DB])  # fmt: skip
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize("lock", ["warehouse-deploy.txt", "signals.txt", "pylock.toml"])
+def test_json_validates_against_the_schema(capsys, index, lock):
+    schema = json.loads((ROOT / "data" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(json.loads(render(capsys, index, lock, "json")), schema)
+
+
+@pytest.mark.parametrize("lock", ["warehouse-deploy.txt", "signals.txt", "pylock.toml"])
+def test_sarif_validates_against_sarif_2_1_0(capsys, index, lock):
+    schema = json.loads((DATA / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    document = json.loads(render(capsys, index, lock, "sarif"))
+    jsonschema.Draft4Validator(schema).validate(document)
+    run = document["runs"][0]
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} >= {"yanked", "known-vulnerability"}
+    for result in run["results"]:
+        assert result["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1
+
+
+def test_sarif_carries_advisory_ids(capsys, index):
+    document = json.loads(render(capsys, index, "pylock.toml", "sarif"))
+    vulns = [r for r in document["runs"][0]["results"] if r["ruleId"] == "known-vulnerability"]
+    assert vulns and all(r["properties"]["advisories"] for r in vulns)
+    assert all(r["properties"]["advisories"][0] in r["message"]["text"] for r in vulns)
+
+
+def test_markdown_is_a_table_of_findings(capsys, index):
+    text = render(capsys, index, "pylock.toml", "markdown")
+    assert text.startswith("## trustscan: fail (exit 1)")
+    header = "| package | version | score | severity | signal | finding | fixed in |"
+    assert header in text
+    rows = [line for line in text.splitlines() if line.startswith("| `` urllib3 `` |")]
+    assert rows and any("known-vulnerability" in r and "1.26.17" in r for r in rows)
+
+
+def test_markdown_cannot_inject_links_or_html():
+    hostile = "[click](https://evil.example) <img src=x onerror=alert(1)> | ![i](x) `code`"
+    escaped = md(hostile, 500)
+    # One code span from start to end: nothing inside is a link, an image or HTML.
+    assert escaped.startswith("`` ") and escaped.endswith(" ``")
+    assert escaped.count("`") == 4 and " | " not in escaped and "\\|" in escaped
+
+
+def test_table_shows_fix_versions(capsys, index):
+    text = render(capsys, index, "pylock.toml", "text")
+    assert "fixed in 1.26.17" in text or "fixed in" in text
+
+
+def test_explain_and_signals_commands(capsys, index):
+    render(capsys, index, "signals.txt", "json")
+    assert main(["explain", "requests"]) == 0
+    out = capsys.readouterr().out
+    yanked = next(line for line in out.splitlines() if "yanked:" in line)
+    assert yanked.split()[:3] == ["-4.0", "high", "yanked:"] and "CVE-2024-35195" in yanked
+    assert "vulnerabilities: evaluated" in out
+    assert main(["explain", "nonexistent"]) == 2
+    assert main(["signals"]) == 0
+    catalog = capsys.readouterr().out
+    assert "threshold too-new.hours = 72" in catalog and "typosquat  [high]" in catalog
