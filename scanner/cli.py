@@ -26,6 +26,7 @@ from scanner.models import BaselineDiff, Lock, ScanResult, Severity
 from scanner.policy import Policy, find_policy, load_policy
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
 from scanner.registry.pipaudit import PipAuditSource
+from scanner.registry.provenance_report import render_provenance
 from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation
 from scanner.report.json import summary_counts, to_dict
@@ -80,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--baseline", help="gate only packages added or changed since this lockfile")
     s.add_argument("--baseline-ref", help="like --baseline, reading the same path at this git ref")
+    s.add_argument(
+        "--require-attestations",
+        action="store_true",
+        help="fail on packages without PEP 740 attestations, and on unknown provenance",
+    )
     s.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     e = commands.add_parser("explain", help="a package's score, finding by finding (last scan)")
@@ -88,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
 
     commands.add_parser("signals", help="the signal catalog, with rationale and thresholds")
+
+    p = commands.add_parser("provenance", help="PEP 740 provenance of a release, file by file")
+    p.add_argument("spec", help="NAME or NAME==VERSION (default: the newest release)")
+    p.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
+    p.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+    p.add_argument("--offline", action="store_true", help="answer from the local cache only")
     return parser
 
 
@@ -98,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scan(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "provenance":
+            return _provenance(args)
         if args.command == "signals":
             sys.stdout.write(render_catalog())
             return 0
@@ -173,6 +187,8 @@ def _policy(args: argparse.Namespace, lock_dir: Path) -> Policy:
         policy = replace(policy, fail_under=args.fail_under)
     if args.allow_unevaluated:
         policy = replace(policy, allow_unevaluated=True)
+    if args.require_attestations:
+        policy = replace(policy, require_attestations=True)
     return policy
 
 
@@ -198,6 +214,20 @@ def _baseline(
                              f"{detail.strip()}") from e  # fmt: skip
         return diff_locks(parse_lock(text, f"{path}@{args.baseline_ref}"), lock, env)
     return None
+
+
+def _provenance(args: argparse.Namespace) -> int:
+    name, _, version = args.spec.partition("==")
+    index_url = args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX
+    store = Store(args.db) if args.db else Store()
+    client = HttpClient(ClientConfig(offline=args.offline), cache=store)
+    try:
+        text = render_provenance(Index(client, index_url), name.strip(), version.strip() or None)
+    finally:
+        client.close()
+        store.close()
+    sys.stdout.write(text)
+    return 0
 
 
 def _explain(args: argparse.Namespace) -> int:

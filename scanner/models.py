@@ -274,6 +274,8 @@ class Evidence:
     project: ProjectInfo | Missing | Unavailable
     metadata: CoreMetadata | Unavailable | None  # None: not looked for
     vulnerabilities: VulnerabilityReport | None = None  # None: no source was asked
+    provenance: ReleaseProvenance | None = None  # the pinned release's files
+    earlier_provenance: tuple[ReleaseProvenance, ...] = ()  # newest first
 
     @property
     def release_files(self) -> tuple[DistFile, ...]:
@@ -284,7 +286,7 @@ class Evidence:
 
 # --- findings and results ------------------------------------------------------
 
-EvidenceValue = str | int | float | bool | None | list[object] | dict[str, object]
+EvidenceValue = object  # JSON-able: str, numbers, bools, None, lists and dicts of them
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,3 +400,62 @@ class ScanResult:
     verdict: Verdict
     baseline: BaselineDiff | None = None
     policy_source: str | None = None
+
+
+ProvenanceState = Literal["verified", "invalid", "none", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Publisher:
+    """A Trusted Publisher identity, as a PEP 740 attestation bundle names it."""
+
+    kind: str  # GitHub, GitLab, Google, ...
+    repository: str | None = None
+    workflow: str | None = None  # GitHub `workflow`, GitLab `workflow_filepath`
+    environment: str | None = None
+    email: str | None = None  # Google
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        """What must stay the same between releases (empty environment == none)."""
+        return (
+            self.kind.lower(),
+            (self.repository or self.email or "").lower(),
+            self.workflow or "",
+            self.environment or "",
+        )
+
+    def __str__(self) -> str:
+        parts = [self.kind, self.repository or self.email or "?"]
+        if self.workflow:
+            parts.append(self.workflow)
+        if self.environment:
+            parts.append(f"environment {self.environment}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class FileProvenance:
+    """The PEP 740 provenance of one file, and what verifying it showed."""
+
+    filename: str
+    sha256: str | None
+    state: ProvenanceState
+    reason: str | None = None  # why invalid or unknown
+    publisher: Publisher | None = None  # verified publisher (state == "verified")
+    predicates: tuple[str, ...] = ()  # predicate types that verified
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseProvenance:
+    version: str
+    files: tuple[FileProvenance, ...]
+
+    @property
+    def attested(self) -> bool:
+        return any(f.state == "verified" for f in self.files)
+
+    @property
+    def publishers(self) -> tuple[Publisher, ...]:
+        return tuple(dict.fromkeys(f.publisher for f in self.files if f.publisher))

@@ -114,7 +114,14 @@ def gate(
         if gated is not None and package.name not in gated:
             continue
         label = f"{package.name} {package.version or ''}".strip()
-        failing = sorted({f.signal for f in package.findings if f.severity in policy.fail_on})
+        failing = sorted(
+            {
+                f.signal
+                for f in package.findings
+                if f.severity in policy.fail_on
+                or (policy.require_attestations and f.signal == "unattested")
+            }
+        )
         if failing:
             violations.append(f"{label}: {', '.join(failing)}")
         elif (

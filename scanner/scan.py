@@ -167,7 +167,9 @@ def _report(
         deductions=taken,
         summary=(metadata.summary if metadata else None) or (project.summary if project else None),
         urls=_urls(evidence),
-        provenance=dict(Counter(f.provenance for f in evidence.release_files)),
+        provenance=dict(Counter(f.state for f in evidence.provenance.files))
+        if evidence.provenance
+        else {},
         dependencies=graph.dependencies(package.name),
         dependents=graph.dependents(package.name),
         waived=tuple(
@@ -237,19 +239,12 @@ def _dependencies_state(metadata: CoreMetadata | Unavailable | None) -> FamilySt
 
 
 def _provenance_state(evidence: Evidence) -> FamilyState:
-    files = evidence.files
-    assert isinstance(files, ProjectFiles)
-    if not files.exposes_provenance:
-        return FamilyState(
-            "unknown",
-            f"index API {files.api_version} does not expose provenance (PEP 740 needs 1.3)",
-        )
-    states = {f.provenance for f in evidence.release_files}
-    if states == {"none"}:
-        return FamilyState("evaluated")
-    if "available" in states:
-        return FamilyState("unknown", "attestations published but not verified")
-    return FamilyState("unknown", "the index gave no provenance key for some files")
+    if evidence.provenance is None:
+        return FamilyState("unknown", "provenance was not looked up")
+    unknown = [f for f in evidence.provenance.files if f.state == "unknown"]
+    if unknown:
+        return FamilyState("unknown", unknown[0].reason)
+    return FamilyState("evaluated")
 
 
 def _urls(evidence: Evidence) -> dict[str, str]:

@@ -109,7 +109,7 @@ def trim_project(data: dict, pinned: set[Version]) -> dict:
 def main() -> int:
     client = HttpClient(ClientConfig(jobs=8))
     pins: dict[str, set[Version]] = {}
-    for lock_path in sorted(LOCKS.iterdir()):
+    for lock_path in sorted(p for p in LOCKS.iterdir() if p.suffix in (".txt", ".toml")):
         lock = load_lock(str(lock_path))
         for p in lock.packages:
             if p.version is not None:

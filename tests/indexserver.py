@@ -75,8 +75,11 @@ class IndexServer:
     def body_for(self, path: str) -> tuple[bytes, str] | None:
         """(body, content type) for a path, or None for a 404."""
         if path in self.overrides:
-            kind = "application/vnd.pypi.simple.v1+json" if path.startswith("/simple/") else ""
-            return self.overrides[path], kind or "application/json"
+            if path.startswith("/simple/"):
+                name = path.strip("/").split("/")[1]
+                body = self._rewrite_links(self.overrides[path], name)
+                return body, "application/vnd.pypi.simple.v1+json"
+            return self.overrides[path], "application/json"
         if path.startswith("/simple/") and path.endswith("/"):
             file = self.root / path.strip("/") / "index.json"
             if not file.is_file():

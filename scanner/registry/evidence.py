@@ -21,9 +21,11 @@ from scanner.models import (
     Missing,
     ProjectFiles,
     ProjectInfo,
+    ReleaseProvenance,
     Unavailable,
     VulnerabilityReport,
 )
+from scanner.registry.attestations import earlier_provenance, release_provenance
 from scanner.registry.index import Index
 from scanner.registry.metadata import fetch_core_metadata
 from scanner.vulns.interface import VulnerabilitySource, merge_advisories
@@ -56,9 +58,14 @@ def collect_evidence(
         except FetchError as e:
             metadata = Unavailable(e.reason, e.url)
     vulnerabilities = None
+    provenance = None
+    earlier: tuple[ReleaseProvenance, ...] = ()
     if evidence.release_files and package.version is not None:
         vulnerabilities = query_vulnerabilities(vuln_sources, package.name, package.version)
-    return Evidence(package, files, project, metadata, vulnerabilities)
+        assert isinstance(files, ProjectFiles)
+        provenance = release_provenance(index, files, package.version, evidence.release_files)
+        earlier = earlier_provenance(index, files, package.version)
+    return Evidence(package, files, project, metadata, vulnerabilities, provenance, earlier)
 
 
 def query_vulnerabilities(

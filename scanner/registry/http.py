@@ -152,16 +152,16 @@ class HttpClient:
         self._record(url, response.status, len(response.body), started, "network")
         return response
 
-    def derived(self, key: str, compute: Callable[[], bytes]) -> bytes:
-        """Bytes computed from remote data (say, METADATA read out of a wheel), cached.
-
-        Immutable like the files they come from, so `--offline` can answer.
+    def derived(self, key: str, compute: Callable[[], bytes], network: bool = True) -> bytes:
+        """Bytes computed from remote data (METADATA read out of a wheel, a verification
+        result), cached: immutable like the files they come from, so `--offline` can
+        answer. `network=False` computations run offline too.
         """
         cache_key = f"derived {key}"
         cached = self.cache.lookup(cache_key) if self.cache is not None else None
         if cached is not None:
             return cached.body
-        if self.config.offline:
+        if self.config.offline and network:
             raise FetchError(key, "not in the local cache (offline mode)")
         body = compute()
         if self.cache is not None:

@@ -67,7 +67,7 @@ def summary_counts(result: ScanResult) -> dict[str, int]:
         "files_provenance_verified": provenance.get("verified", 0),
         "files_provenance_invalid": provenance.get("invalid", 0),
         "files_provenance_none": provenance.get("none", 0),
-        "files_provenance_unknown": provenance.get("unknown", 0) + provenance.get("available", 0),
+        "files_provenance_unknown": provenance.get("unknown", 0),
     }
 
 

@@ -10,6 +10,14 @@ from scanner.signals.interface import Signal, SignalContext
 from scanner.signals.maintainers import SOLE_OWNER
 from scanner.signals.metadata import DISPOSABLE_EMAIL, NO_SOURCE_URL
 from scanner.signals.names import TYPOSQUAT
+from scanner.signals.provenance import (
+    ATTESTATION_INVALID,
+    LOCK_IDENTITY_MISMATCH,
+    PROVENANCE_DROPPED,
+    PUBLISHER_CHANGED,
+    PUBLISHER_REPO_MISMATCH,
+    UNATTESTED,
+)
 from scanner.signals.releases import (
     DORMANT_THEN_RELEASE,
     FEW_RELEASES,
@@ -28,6 +36,13 @@ CATALOG: tuple[Signal, ...] = (
     HASH_MISMATCH,
     NOT_ON_INDEX,
     NOT_FROM_INDEX,
+    # provenance
+    ATTESTATION_INVALID,
+    LOCK_IDENTITY_MISMATCH,
+    PROVENANCE_DROPPED,
+    PUBLISHER_CHANGED,
+    PUBLISHER_REPO_MISMATCH,
+    UNATTESTED,
     # vulnerabilities
     MALICIOUS_PACKAGE,
     KNOWN_VULNERABILITY,

@@ -46,7 +46,7 @@ def _known(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[F
             + (f" ({', '.join(advisory.aliases[:3])})" if advisory.aliases else "")
             + fixed,
             severity=severity,
-            **_observed(advisory, source),  # type: ignore[arg-type]
+            **_observed(advisory, source),
         )
 
 

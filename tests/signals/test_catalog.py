@@ -165,3 +165,14 @@ def test_disposable_email(address, kind):
     (f,) = fire("disposable-email", evidence(metadata=metadata(author_email=address)))
     assert f.evidence["kind"] == kind
     assert fire("disposable-email", evidence(metadata=metadata(author_email="a@python.org"))) == []
+
+
+def test_signal_docs_are_current():
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "signal_docs.py"
+    spec = importlib.util.spec_from_file_location("signal_docs", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    docs = script.parent.parent / "docs" / "signals.md"
+    assert docs.read_text() == module.render(), "run: python scripts/signal_docs.py"

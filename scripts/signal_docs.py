@@ -1,0 +1,78 @@
+"""Write docs/signals.md from the catalog (`python scripts/signal_docs.py`).
+
+The catalog gives id, title, severity, family, rationale and thresholds; the
+"fires when" text lives here, next to nothing else that could drift.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scanner.signals import CATALOG  # noqa: E402
+
+FIRES = {
+    "hash-mismatch": "a sha256 recorded in the lockfile matches no file of that release on the index (only for packages locked from the scanned index). Data: lockfile, Simple API.",
+    "not-on-index": "the name does not exist on the index (dependency-confusion risk for a private name), or the pinned release is no longer served (releases are removed after compromises). Data: Simple API.",
+    "not-from-index": "the locked package comes from a URL, VCS or local path (medium), or from another index (low): nothing on the scanned index vouches for it. Data: lockfile.",
+    "attestation-invalid": "a file's PEP 740 attestation does not verify for its name and sha256, or its signing identity is not the publisher it claims. Data: provenance (verified offline).",
+    "lock-identity-mismatch": "pylock.toml `attestation-identities` name a publisher that the index's provenance does not show. Data: lockfile, provenance.",
+    "provenance-dropped": "the index lists no attestation for the pinned release, while the release before it was attested, or most of the last five were. Data: provenance of earlier releases (read only as far back as needed).",
+    "publisher-changed": "the pinned release was published by a different identity (kind, repository, workflow or environment) than the latest earlier attested release. Data: provenance.",
+    "publisher-repo-mismatch": "the attested source repository is not the repository the metadata declares (Project-URL Source/Repository/Homepage). Data: provenance, core metadata.",
+    "unattested": "the index supports provenance and no file of the pinned release has any (never fires when provenance is unknown). Data: Simple API, provenance.",
+    "malicious-package": "an advisory marks the release malicious (OSV `MAL-` ids). Data: pip-audit's services, `--advisory-db`.",
+    "known-vulnerability": "a non-withdrawn advisory covers the pinned version; severity from the advisory where it gives one, else high; fix versions shown. Data: pip-audit's services, `--advisory-db`.",
+    "yanked": "the pinned release is yanked (PEP 592); the reason is shown. Medium when only some files are yanked. Data: Simple API.",
+    "project-status": "PEP 792 status quarantined (high), archived or deprecated (medium), or the classifier `Development Status :: 7 - Inactive` (medium). Data: Simple API, project JSON.",
+    "dormant-then-release": "the pinned or newest release came after `days` or more without a release. Data: Simple API upload times.",
+    "too-new": "the pinned release's first file was uploaded less than `hours` ago. Data: Simple API.",
+    "young-project": "the project's first upload is less than `days` old. Data: Simple API.",
+    "late-file": "a file was added to the pinned release more than `days` after its first file. Data: Simple API.",
+    "few-releases": "the project has at most `max` releases. Data: Simple API.",
+    "sdist-only": "the pinned release has no wheel: installing it runs its build code. Data: Simple API.",
+    "stale": "the newest release is more than `years` old (finished projects exist: low). Data: Simple API.",
+    "typosquat": "the name is one edit, one adjacent swap, a separator change or a py/python affix away from one of the `top` most downloaded names, is not popular itself, and has at least `min_length` characters. Data: data/top-pypi-packages.tsv.",
+    "sole-owner": "exactly one Owner role and no organization. Data: project JSON `ownership`.",
+    "disposable-email": "an author or maintainer address is on a disposable domain (data/disposable-email-domains.txt) or a placeholder one (example.com, ...). Data: core metadata.",
+    "no-source-url": "neither Project-URL nor Home-page names a source repository (a code host, or a label like Source/Repository). Data: core metadata, else project JSON.",
+}
+
+HEADER = """# Signals
+
+Every signal trustscan computes, in catalog order (`trustscan signals` prints the same).
+Ids are stable: they appear in reports, SARIF rule ids, policy files and waivers. Severities are
+defaults (`[tool.trustscan.severity]` overrides them); thresholds are configurable
+(`[tool.trustscan.thresholds]`, keys `signal-id.name`).
+
+Scoring: a package starts at 10 and loses 10 per critical, 4 per high, 1.5 per medium and 0.5 per
+low finding (never below 0). The default gate fails on critical and high findings, so hygiene
+findings (low) alone never fail it. What could not be evaluated lowers the separate confidence
+figure and, for registry data and vulnerabilities (and provenance with
+`--require-attestations`), fails the gate with exit 3 unless `--allow-unevaluated`.
+"""
+
+
+def render() -> str:
+    lines = [HEADER]
+    for s in CATALOG:
+        lines += [
+            f'<a id="{s.id}"></a>',
+            f"## `{s.id}` — {s.title}",
+            "",
+            f"- Default severity: **{s.severity.label}** · family: {s.family}",
+            f"- Fires when: {FIRES[s.id]}",
+            f"- Why it matters: {s.rationale}",
+        ]
+        if s.thresholds:
+            pairs = ", ".join(f"`{s.id}.{k}` = {v:g}" for k, v in s.thresholds.items())
+            lines.append(f"- Thresholds: {pairs}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    (ROOT / "docs" / "signals.md").write_text(render(), encoding="utf-8")
