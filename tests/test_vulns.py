@@ -144,3 +144,9 @@ def test_malicious_advisory_is_critical(tmp_path):
                         VulnerabilityReport((advisory,), "test"))  # fmt: skip
     (finding,) = run_signals(evidence, SignalContext())
     assert finding.signal == "malicious-package" and finding.severity.label == "critical"
+
+
+def test_fix_versions_are_versions_not_commits():
+    database = OsvDatabase.load(str(SUBSET))
+    for advisory in database.query(canonicalize_name("requests"), Version("2.19.0")):
+        assert all(Version(v) for v in advisory.fixed), advisory.fixed

@@ -166,8 +166,11 @@ def file_version(project: NormalizedName, filename: str) -> Version | None:
     """The version a distribution file belongs to, from its name."""
     try:
         if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
-        return parse_sdist_filename(filename)[1]
+            name, version, _, _ = parse_wheel_filename(filename)
+        else:
+            name, version = parse_sdist_filename(filename)
+        if name == project:  # "cffi-1.0.2-2.tar.gz" parses as project "cffi-1-0-2"
+            return version
     except (InvalidWheelFilename, InvalidSdistFilename):
         pass
     # Legacy uploads (.tar.bz2, .egg, .exe, odd separators): strip the project name.

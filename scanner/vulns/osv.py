@@ -142,7 +142,8 @@ def _advisory(ids: set[str], group: list[Mapping[str, Any]], name: NormalizedNam
             if canonicalize_name(str((affected.get("package") or {}).get("name", ""))) != name:
                 continue
             for r in affected.get("ranges") or ():
-                fixed |= {str(e["fixed"]) for e in r.get("events") or () if "fixed" in e}
+                if r.get("type") == "ECOSYSTEM":  # GIT ranges name commits, not versions
+                    fixed |= {str(e["fixed"]) for e in r.get("events") or () if "fixed" in e}
         links += [str(ref["url"]) for ref in record.get("references") or () if ref.get("url")]
         specific = record.get("database_specific") or {}
         severity = severity or specific.get("severity")

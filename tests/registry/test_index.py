@@ -119,3 +119,12 @@ def test_recorded_files_are_noted():
     stored -= {"SOURCES.json", "README.md"}
     assert stored == set(sources)
     assert all(s["url"].startswith("https://") for s in sources.values())
+
+
+def test_legacy_filenames_keep_their_version():
+    from scanner.registry.index import file_version
+
+    # A real cffi upload: "1.0.2-2" is not version 2 of a project "cffi-1-0-2".
+    assert file_version("cffi", "cffi-1.0.2-2.tar.gz") == Version("1.0.2.post2")
+    assert file_version("cffi", "cffi-2.0.0.tar.gz") == Version("2.0.0")
+    assert file_version("six", "six-1.16.0-py2.py3-none-any.whl") == Version("1.16.0")
