@@ -181,11 +181,13 @@ def file_version(project: NormalizedName, filename: str) -> Version | None:
             break
     for i in range(len(stem)):
         if stem[i] == "-" and canonicalize_name(stem[:i]) == project:
-            candidate = stem[i + 1 :].split("-")[0]
-            try:
-                return Version(candidate.removesuffix(".win32").removesuffix(".linux-x86_64"))
-            except InvalidVersion:
-                return None
+            rest = stem[i + 1 :]
+            for candidate in (rest, rest.split("-")[0]):  # "1.0.2-2", then "1.0-py2.7"
+                try:
+                    return Version(candidate.removesuffix(".win32").removesuffix(".linux-x86_64"))
+                except InvalidVersion:
+                    continue
+            return None
     return None
 
 
