@@ -6,14 +6,18 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 
 from scanner.models import BaselineDiff, Lock
-from scanner.resolve import select_packages
+from scanner.selection import select
 
 
 def diff_locks(
-    old: Lock, new: Lock, env: Mapping[str, str], groups: AbstractSet[str] = frozenset()
+    old: Lock,
+    new: Lock,
+    env: Mapping[str, str],
+    groups: AbstractSet[str] = frozenset(),
+    extras: AbstractSet[str] = frozenset(),
 ) -> BaselineDiff:
-    before = {p.name: p for p in select_packages(old.packages, env, old.default_groups).packages}
-    after = {p.name: p for p in select_packages(new.packages, env, new.default_groups).packages}
+    before = {p.name: p for p in select(old, env, groups, extras).packages}
+    after = {p.name: p for p in select(new, env, groups, extras).packages}
     changed = tuple(
         (name, before[name].display_version, after[name].display_version)
         for name in sorted(before.keys() & after.keys())

@@ -21,7 +21,8 @@ from pathlib import Path
 from scanner import __version__
 from scanner.baseline import diff_locks
 from scanner.errors import TrustscanError, UsageError
-from scanner.lockfiles import find_lockfile, load_lock, parse_lock, read_text
+from scanner.lockfiles import find_lockfile, load_lock, parse_lock
+from scanner.lockfiles.environment import parse_environment, site_packages
 from scanner.models import BaselineDiff, Lock, ScanResult, Severity
 from scanner.policy import Policy, find_policy, load_policy
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = commands.add_parser("scan", help="scan a lockfile and report trust signals")
     s.add_argument("path", nargs="?", help="lockfile (default: found in the current directory)")
     s.add_argument("--format", choices=sorted(FORMATS), help="report format (default: table)")
+    source = s.add_mutually_exclusive_group()
+    source.add_argument(
+        "--env", action="store_true", help="scan this interpreter's installed distributions"
+    )
+    source.add_argument("--python", help="scan the distributions of another venv or python")
+    s.add_argument("--groups", default="", help="dev groups to include, comma-separated, or 'all'")
+    s.add_argument("--extras", default="", help="extras to include, comma-separated, or 'all'")
     s.add_argument("--output", "-o", help="write the report here (only once it is complete)")
     s.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
     s.add_argument("--jobs", "-j", type=int, default=8, help="concurrent requests (default 8)")
@@ -127,10 +135,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _scan(args: argparse.Namespace) -> int:
     path = args.path
-    if path is None:
-        path = str(find_lockfile(Path.cwd()))
-        print(f"trustscan: scanning {path}", file=sys.stderr)
-    lock = load_lock(path)
+    if args.env or args.python:
+        folders = site_packages(args.python)
+        path = args.python or sys.executable
+        lock = parse_environment(folders, path)
+    else:
+        if path is None:
+            path = str(find_lockfile(Path.cwd()))
+            print(f"trustscan: scanning {path}", file=sys.stderr)
+        lock = load_lock(path)
+    groups, extras = _selected(args)
     try:
         env = target_environment(args.python_version, args.platform)
     except ValueError as e:
@@ -159,6 +173,8 @@ def _scan(args: argparse.Namespace) -> int:
             progress=progress,
             vuln_sources=sources,
             baseline=baseline,
+            groups=groups,
+            extras=extras,
         )
         _record(store, result, path, args)
     finally:
@@ -196,7 +212,7 @@ def _baseline(
     args: argparse.Namespace, path: str, lock: Lock, env: dict[str, str]
 ) -> BaselineDiff | None:
     if args.baseline:
-        return diff_locks(load_lock(args.baseline), lock, env)
+        return diff_locks(load_lock(args.baseline), lock, env, *_selected(args))
     if args.baseline_ref:
         relative = Path(path).resolve()
         try:
@@ -212,7 +228,9 @@ def _baseline(
             detail = getattr(e, "stderr", "") or str(e)
             raise UsageError(f"--baseline-ref: cannot read {path} at {args.baseline_ref}: "
                              f"{detail.strip()}") from e  # fmt: skip
-        return diff_locks(parse_lock(text, f"{path}@{args.baseline_ref}"), lock, env)
+        return diff_locks(
+            parse_lock(text, f"{path}@{args.baseline_ref}"), lock, env, *_selected(args)
+        )
     return None
 
 
@@ -273,7 +291,7 @@ def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespac
         {
             "started_at": result.started_at.isoformat(),
             "input": str(Path(path).resolve()),
-            "input_sha256": hashlib.sha256(read_text(path).encode()).hexdigest(),
+            "input_sha256": _input_digest(path),
             "format": result.format,
             "options": json.dumps(options, sort_keys=True),
             "packages": len(result.packages),
@@ -281,6 +299,20 @@ def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespac
         },
         to_dict(result),
     )
+
+
+def _selected(args: argparse.Namespace) -> tuple[frozenset[str], frozenset[str]]:
+    """--groups and --extras as sets of names."""
+    return (
+        frozenset(g.strip() for g in args.groups.split(",") if g.strip()),
+        frozenset(e.strip() for e in args.extras.split(",") if e.strip()),
+    )
+
+
+def _input_digest(path: str) -> str | None:
+    """The input's sha256, when it is a file (an environment has none)."""
+    file = Path(path)
+    return hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
 
 
 def _emit(text: str, output: str | None) -> None:

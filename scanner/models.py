@@ -62,6 +62,20 @@ INDEX_SOURCE = PackageSource(SourceKind.INDEX)
 
 
 @dataclass(frozen=True, slots=True)
+class LockEdge:
+    """A dependency edge a lock format records (uv, poetry, pdm)."""
+
+    name: NormalizedName
+    marker: str | None = None
+    version: Version | None = None  # which locked version, when a name has several (uv)
+    extras: frozenset[str] = frozenset()  # extras requested of the target
+    group: str | None = None  # None: a main dependency; else the extra or group it is in
+
+
+DEFAULT_GROUP = "default"  # the production group, whatever the format calls it
+
+
+@dataclass(frozen=True, slots=True)
 class LockedPackage:
     """One entry of a lockfile, as the file states it."""
 
@@ -75,8 +89,9 @@ class LockedPackage:
     file: str | None = None  # the file the entry was read from (includes differ)
     direct: bool | None = None  # None: the input does not say
     requirement: str | None = None  # the requirement as written, when not a plain pin
-    dependencies: tuple[NormalizedName, ...] | None = None  # edges the format records
+    dependencies: tuple[LockEdge, ...] | None = None  # edges the format records
     attestation_identities: tuple[Mapping[str, str], ...] = ()
+    groups: frozenset[str] = frozenset()  # groups the entry belongs to; empty: production
 
     @property
     def display_version(self) -> str:
@@ -110,6 +125,8 @@ class Lock:
     notes: tuple[Diagnostic, ...] = ()  # non-fatal observations about the input
     has_direct_info: bool = False  # whether `direct` is meaningful for its packages
     default_groups: frozenset[str] = frozenset()  # PEP 751 `default-groups`
+    members: tuple[NormalizedName, ...] = ()  # the project (workspace members): walk from here
+    groups: tuple[str, ...] = ()  # every group and extra the input knows, for --groups/--extras
 
 
 # --- registry evidence ---------------------------------------------------------

@@ -200,11 +200,24 @@ def parse_policy(
         except ValueError as e:
             problem("fail-on", str(e))
     fail_under = data.get("fail-under")
-    if fail_under is not None and not isinstance(fail_under, int | float):
+    if fail_under is not None and (
+        not isinstance(fail_under, int | float) or isinstance(fail_under, bool)
+    ):
         problem("fail-under", "expected a number")
         fail_under = None
+
+    def table(name: str) -> Mapping[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, Mapping):
+            problem(name, "expected a table")
+            return {}
+        return value
+
+    for flag in ("allow-unevaluated", "require-attestations"):
+        if flag in data and not isinstance(data[flag], bool):
+            problem(flag, "expected true or false")
     severity: dict[str, Severity] = {}
-    for signal, value in dict(data.get("severity", {})).items():
+    for signal, value in table("severity").items():
         if signal not in known_signals:
             problem(f"severity.{signal}", "unknown signal")
             continue
@@ -213,11 +226,11 @@ def parse_policy(
         except ValueError as e:
             problem(f"severity.{signal}", str(e))
     thresholds: dict[str, float] = {}
-    for name, value in dict(data.get("thresholds", {})).items():
+    for name, value in table("thresholds").items():
         signal, _, setting = str(name).partition(".")
         if setting not in known_signals.get(signal, {}):
             problem(f"thresholds.{name}", "unknown threshold (see `trustscan signals`)")
-        elif not isinstance(value, int | float):
+        elif not isinstance(value, int | float) or isinstance(value, bool):
             problem(f"thresholds.{name}", "expected a number")
         else:
             thresholds[name] = float(value)
@@ -231,8 +244,8 @@ def parse_policy(
     return Policy(
         fail_on=fail_on,
         fail_under=float(fail_under) if fail_under is not None else None,
-        allow_unevaluated=bool(data.get("allow-unevaluated", False)),
-        require_attestations=bool(data.get("require-attestations", False)),
+        allow_unevaluated=data.get("allow-unevaluated") is True,
+        require_attestations=data.get("require-attestations") is True,
         severity=severity,
         thresholds=thresholds,
         waivers=tuple(waivers),

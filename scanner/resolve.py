@@ -80,44 +80,6 @@ def lock_marker_applies(
         return True
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
-    packages: tuple[LockedPackage, ...]
-    notes: tuple[str, ...]
-    skipped: int = 0
-
-
-def select_packages(
-    packages: Sequence[LockedPackage],
-    env: Mapping[str, str],
-    groups: AbstractSet[str] = frozenset(),
-) -> Selection:
-    """The entries that apply to `env`, one per name (a lock may repeat a name per marker)."""
-    chosen: dict[NormalizedName, LockedPackage] = {}
-    notes: list[str] = []
-    skipped = 0
-    for package in packages:
-        if not lock_marker_applies(package.marker, env, groups):
-            skipped += 1
-            continue
-        previous = chosen.get(package.name)
-        if previous is None:
-            chosen[package.name] = package
-        elif previous.version != package.version:
-            notes.append(
-                f"{package.name}: pinned to both {previous.display_version} and "
-                f"{package.display_version} for this environment; scanning "
-                f"{previous.display_version}"
-            )
-    if skipped:
-        notes.append(
-            f"{skipped} of {len(packages)} entries do not apply to the target environment "
-            f"(Python {env.get('python_full_version')}, {env.get('sys_platform')}) and were "
-            "not scanned; see --python-version and --platform"
-        )
-    return Selection(tuple(chosen.values()), tuple(notes), skipped)
-
-
 @dataclass
 class DependencyGraph:
     """Nodes are canonical names; node attribute `package` is the LockedPackage."""
@@ -138,12 +100,23 @@ def build_graph(
     requires: Mapping[NormalizedName, Sequence[str] | None],
     env: Mapping[str, str],
     has_direct_info: bool = False,
+    recorded: Sequence[tuple[NormalizedName, NormalizedName]] | None = None,
+    roots: Sequence[NormalizedName] | None = None,
 ) -> DependencyGraph:
-    """Edges from each package's requirements; `requires[name]` None means unknown."""
+    """Edges from each package's requirements; `requires[name]` None means unknown.
+
+    A lock that records its edges (`recorded`, with `roots` when it knows the
+    project's direct dependencies) is taken at its word instead.
+    """
     graph: nx.DiGraph = nx.DiGraph()
     by_name = {p.name: p for p in packages}
     for package in sorted(packages, key=lambda p: p.name):
         graph.add_node(package.name, package=package)
+    if recorded is not None:
+        graph.add_edges_from(e for e in recorded if e[0] in by_name and e[1] in by_name)
+        if roots is not None:
+            return DependencyGraph(graph, _cover(graph, set(roots) & set(by_name)), ())
+        return DependencyGraph(graph, _roots(graph, by_name, False), ())
     problems: list[str] = []
     extras: dict[NormalizedName, set[str]] = {p.name: set(p.extras) for p in packages}
     # Extras propagate (a[x] may require b[y]): repeat until nothing new is requested.
@@ -151,11 +124,6 @@ def build_graph(
     while pending:
         name = min(pending)
         pending.discard(name)
-        package = by_name[name]
-        if package.dependencies is not None:
-            for target in package.dependencies:
-                _add_edge(graph, name, target, by_name, problems, None)
-            continue
         for line in requires.get(name) or ():
             try:
                 requirement = Requirement(line)
@@ -172,12 +140,7 @@ def build_graph(
                     extras[target] |= wanted
                     pending.add(target)
     for name, package in by_name.items():
-        if (
-            package.dependencies is None
-            and requires.get(name) is None
-            and package.version is not None
-            and package.source.from_index
-        ):
+        if requires.get(name) is None and package.version is not None and package.source.from_index:
             problems.append(f"{name} {package.version}: dependencies unknown (no metadata)")
     roots = _roots(graph, by_name, has_direct_info)
     return DependencyGraph(graph=graph, roots=roots, problems=tuple(dict.fromkeys(problems)))
@@ -224,6 +187,11 @@ def _roots(
         roots = {name for name, p in by_name.items() if p.direct}
     else:
         roots = {name for name in graph.nodes if graph.in_degree(name) == 0}
+    return _cover(graph, roots)
+
+
+def _cover(graph: nx.DiGraph, roots: set[NormalizedName]) -> tuple[NormalizedName, ...]:
+    """`roots`, plus one root per part of the graph none of them reaches."""
     reached: set[NormalizedName] = set()
     for root in roots:
         reached |= nx.descendants(graph, root) | {root}

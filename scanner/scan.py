@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -37,7 +38,8 @@ from scanner.models import (
 from scanner.policy import Policy, apply_policy, expired_waivers, gate
 from scanner.registry.evidence import collect_evidence
 from scanner.registry.index import Index
-from scanner.resolve import DependencyGraph, Selection, build_graph, select_packages
+from scanner.resolve import DependencyGraph, build_graph
+from scanner.selection import Selection, select
 from scanner.signals import SignalContext, run_signals
 from scanner.vulns.interface import VulnerabilitySource
 
@@ -55,11 +57,13 @@ def scan(
     context: SignalContext | None = None,
     vuln_sources: Sequence[VulnerabilitySource] = (),
     baseline: BaselineDiff | None = None,
+    groups: AbstractSet[str] = frozenset(),
+    extras: AbstractSet[str] = frozenset(),
 ) -> ScanResult:
     """Fetch the evidence for every package of `lock`, then evaluate it."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    selection = select_packages(lock.packages, env, lock.default_groups)
+    selection = select(lock, env, groups, extras)
     evidence = _collect(index, selection.packages, vuln_sources, jobs, progress)
     result = evaluate(lock, selection, evidence, env, policy, context, baseline)
     return replace(
@@ -86,7 +90,14 @@ def evaluate(
         else None
         for name, e in evidence.items()
     }
-    graph = build_graph(selection.packages, requires, env, lock.has_direct_info)
+    graph = build_graph(
+        selection.packages,
+        requires,
+        env,
+        lock.has_direct_info,
+        recorded=selection.edges,
+        roots=selection.roots,
+    )
     reports = [_report(evidence[p.name], graph, context, policy, today) for p in selection.packages]
     reports = _with_graph_figures(reports, graph)
     gated = baseline.gated if baseline is not None else None

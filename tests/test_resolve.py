@@ -8,7 +8,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from scanner.models import LockedPackage
-from scanner.resolve import build_graph, select_packages, target_environment
+from scanner.resolve import build_graph, target_environment
+from scanner.selection import select_packages
 
 ENV = target_environment("3.11.7", "linux")
 

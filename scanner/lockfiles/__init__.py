@@ -1,23 +1,50 @@
 """Input formats: one parser per module, each `text -> Lock`, and detection.
 
-Detection looks at the file name first, then at the content. With no path,
-`find_lockfile()` picks the first of `PREFERENCE` present in the directory.
+Detection looks at the file name first (the canonical names, also as a suffix:
+`flask-uv.lock`), then at the content. With no path, `find_lockfile()` picks
+the first of `PREFERENCE` present in the directory and says which.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from scanner.errors import InputError, UsageError
+from scanner.lockfiles.pdm import parse_pdm_lock
+from scanner.lockfiles.pipfile import parse_pipfile_lock
+from scanner.lockfiles.poetry import parse_poetry_lock
 from scanner.lockfiles.pylock import parse_pylock
+from scanner.lockfiles.pyproject import parse_pyproject
 from scanner.lockfiles.requirements import parse_requirements
+from scanner.lockfiles.uv import parse_uv_lock
 from scanner.models import Lock
 
-# Most precise first: a lock with hashes and recorded edges beats a requirements file.
-PREFERENCE = ("pylock.toml", "pylock.*.toml", "requirements.lock", "requirements.txt")
+# Most precise first: a lock with hashes and recorded edges beats a requirements
+# file, and anything pinned beats pyproject.toml, which needs resolving.
+PREFERENCE = (
+    "pylock.toml",
+    "pylock.*.toml",
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "Pipfile.lock",
+    "requirements.lock",
+    "requirements.txt",
+    "pyproject.toml",
+)
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+FORMATS = ("pylock", "uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pyproject.toml",
+           "requirements")  # fmt: skip
+_BY_SUFFIX = (
+    ("uv.lock", "uv.lock"),
+    ("poetry.lock", "poetry.lock"),
+    ("pdm.lock", "pdm.lock"),
+    ("Pipfile.lock", "Pipfile.lock"),
+    ("pyproject.toml", "pyproject.toml"),
+)
 
 
 def detect_format(path: str, text: str) -> str:
@@ -25,18 +52,55 @@ def detect_format(path: str, text: str) -> str:
     name = Path(path).name
     if fnmatch.fnmatch(name, "pylock.toml") or fnmatch.fnmatch(name, "pylock.*.toml"):
         return "pylock"
+    for suffix, fmt in _BY_SUFFIX:
+        if name == suffix or name.endswith(f"-{suffix}") or name.endswith(f"_{suffix}"):
+            return fmt
+    if name.endswith(("pylock.toml",)):
+        return "pylock"
     if name.endswith((".txt", ".in")) or name.startswith("requirements"):
         return "requirements"
-    head = text[:4096]
+    return _detect_by_content(text)
+
+
+def _detect_by_content(text: str) -> str:
+    head = text.lstrip()[:65536]
+    if head.startswith("{"):
+        try:
+            if "_meta" in json.loads(text):
+                return "Pipfile.lock"
+        except (ValueError, TypeError, RecursionError):
+            pass
     if "lock-version" in head and "[[packages]]" in text:
         return "pylock"
+    if "[[package]]" in text:
+        if "lock_version" in text:
+            return "pdm.lock"
+        if "content-hash" in text or "[metadata.files]" in text:
+            return "poetry.lock"
+        if "source = {" in text or text.startswith("version = "):
+            return "uv.lock"
+    if "[project]" in head or "[tool.poetry" in head or "[dependency-groups]" in head:
+        return "pyproject.toml"
     return "requirements"
 
 
-def parse_lock(text: str, path: str, read: Callable[[str], str] | None = None) -> Lock:
+def parse_lock(
+    text: str, path: str, read: Callable[[str], str] | None = None, fmt: str | None = None
+) -> Lock:
     """Parse `text` (read from `path`) in whatever format it is."""
-    if detect_format(path, text) == "pylock":
+    fmt = fmt or detect_format(path, text)
+    if fmt == "pylock":
         return parse_pylock(text, path)
+    if fmt == "uv.lock":
+        return parse_uv_lock(text, path)
+    if fmt == "poetry.lock":
+        return parse_poetry_lock(text, path)
+    if fmt == "pdm.lock":
+        return parse_pdm_lock(text, path)
+    if fmt == "Pipfile.lock":
+        return parse_pipfile_lock(text, path)
+    if fmt == "pyproject.toml":
+        return parse_pyproject(text, path)
     return parse_requirements(text, path, read)
 
 
@@ -54,9 +118,9 @@ def read_text(path: str) -> str:
         raise InputError.single(path, None, e.strerror or type(e).__name__) from e
 
 
-def load_lock(path: str) -> Lock:
+def load_lock(path: str, fmt: str | None = None) -> Lock:
     """Read and parse the input at `path`; includes are read relative to it."""
-    return parse_lock(read_text(path), path, read_text)
+    return parse_lock(read_text(path), path, read_text, fmt)
 
 
 def find_lockfile(directory: Path) -> Path:

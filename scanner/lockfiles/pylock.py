@@ -10,7 +10,6 @@ Reference: https://packaging.python.org/en/latest/specifications/pylock-toml/
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,14 +18,11 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from scanner.errors import InputError
+from scanner.lockfiles.common import PUBLIC_FILE_HOSTS, PUBLIC_INDEXES, table_lines
 from scanner.lockfiles.toml import load_toml
 from scanner.models import Diagnostic, Lock, LockedPackage, PackageSource, SourceKind
 
 SUPPORTED_MAJOR = 1
-PUBLIC_INDEXES = ("https://pypi.org/simple", "https://pypi.python.org/simple")
-PUBLIC_FILE_HOSTS = ("files.pythonhosted.org", "pypi.org")
-_PACKAGE_HEADER = re.compile(r"^\s*\[\[\s*packages\s*\]\]\s*$")
-_NAME_LINE = re.compile(r"""^\s*name\s*=\s*["']([^"']+)["']""")
 
 
 def parse_pylock(text: str, path: str) -> Lock:
@@ -44,7 +40,7 @@ def parse_pylock(text: str, path: str) -> Lock:
     raw_packages = data.get("packages")
     if not isinstance(raw_packages, list):
         raise InputError.single(path, None, "packages: expected an array of tables")
-    lines = _package_lines(text)
+    lines = table_lines(text, "packages")
     packages = []
     for i, raw in enumerate(raw_packages):
         line = lines[i] if i < len(lines) else None
@@ -132,19 +128,3 @@ def _hashes(raw: Mapping[str, Any]) -> list[str]:
             for algorithm, digest in artifact["hashes"].items():
                 found.append(f"{algorithm.lower()}:{str(digest).lower()}")
     return found
-
-
-def _package_lines(text: str) -> list[int]:
-    """The line of each `[[packages]]` entry's name, in order (tomllib gives none)."""
-    lines: list[int] = []
-    in_header = False
-    for number, line in enumerate(text.splitlines(), start=1):
-        if _PACKAGE_HEADER.match(line):
-            in_header = True
-            lines.append(number)
-        elif in_header and _NAME_LINE.match(line):
-            lines[-1] = number
-            in_header = False
-        elif line.lstrip().startswith("["):
-            in_header = False
-    return lines

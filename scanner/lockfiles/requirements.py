@@ -27,7 +27,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from scanner.errors import InputError
-from scanner.lockfiles.pylock import PUBLIC_INDEXES
+from scanner.lockfiles.common import PUBLIC_INDEXES
 from scanner.models import (
     INDEX_SOURCE,
     Diagnostic,

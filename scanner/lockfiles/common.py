@@ -1,0 +1,79 @@
+"""Helpers the lock parsers share: typed access with key paths, sources, line numbers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from scanner.models import INDEX_SOURCE, Diagnostic, PackageSource, SourceKind
+
+PUBLIC_INDEXES = ("https://pypi.org/simple", "https://pypi.python.org/simple")
+PUBLIC_FILE_HOSTS = ("files.pythonhosted.org", "pypi.org")
+
+
+def index_source(url: str | None) -> PackageSource:
+    """The public index, or another one named by its URL."""
+    if not url or url.rstrip("/") in PUBLIC_INDEXES:
+        return INDEX_SOURCE if not url else PackageSource(SourceKind.INDEX, url)
+    return PackageSource(SourceKind.OTHER_INDEX, url)
+
+
+def file_host_source(url: str) -> PackageSource | None:
+    """Another index, when an artifact URL is on a host that is not PyPI's."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if host and host not in PUBLIC_FILE_HOSTS:
+        return PackageSource(SourceKind.OTHER_INDEX, f"{parts.scheme}://{host}")
+    return None
+
+
+def table_lines(text: str, header: str, name_key: str = "name") -> list[int]:
+    """For each `[[header]]` table, in order, the line of its name key (else the header's)."""
+    start = re.compile(r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]\s*$")
+    name = re.compile(r"^\s*" + re.escape(name_key) + r"\s*=")
+    lines: list[int] = []
+    open_table = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if start.match(line):
+            lines.append(number)
+            open_table = True
+        elif open_table and name.match(line):
+            lines[-1] = number
+            open_table = False
+        elif line.lstrip().startswith("["):
+            open_table = False
+    return lines
+
+
+class Problems:
+    """Collects problems with a file, each located by line or key path."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.items: list[Diagnostic] = []
+
+    def add(self, line: int | None, key: str, message: str) -> None:
+        self.items.append(Diagnostic(self.path, line, f"{key}: {message}" if key else message))
+
+
+def as_table(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def as_list(value: object) -> list[Any]:
+    return list(value) if isinstance(value, list) else []
+
+
+def as_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def hash_string(value: object) -> str | None:
+    """'sha256:HEX' from the forms locks use ('sha256:hex', or a table)."""
+    if isinstance(value, str) and ":" in value:
+        algorithm, _, digest = value.partition(":")
+        if algorithm and digest and all(c in "0123456789abcdefABCDEF" for c in digest):
+            return f"{algorithm.lower()}:{digest.lower()}"
+    return None

@@ -1,0 +1,130 @@
+"""poetry.lock: lock-version 1.x (category, [metadata.files]) and 2.x (groups, files).
+
+Poetry records edges by name (with markers) but not which packages the project
+itself requires, so roots are the packages nothing else depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from scanner.errors import InputError
+from scanner.lockfiles.common import (
+    Problems,
+    as_list,
+    as_str,
+    as_table,
+    hash_string,
+    index_source,
+    table_lines,
+)
+from scanner.lockfiles.toml import load_toml
+from scanner.models import DEFAULT_GROUP, Lock, LockEdge, LockedPackage, PackageSource, SourceKind
+
+SUPPORTED_MAJORS = (1, 2)
+
+
+def parse_poetry_lock(text: str, path: str) -> Lock:
+    data = load_toml(text, path)
+    metadata = as_table(data.get("metadata"))
+    version = metadata.get("lock-version")
+    if version is not None:
+        try:
+            major = Version(str(version)).major
+        except InvalidVersion:
+            major = -1
+        if major not in SUPPORTED_MAJORS:
+            raise InputError.single(
+                path,
+                None,
+                f"poetry lock-version {version!r} is not supported (supported: 1.x, 2.x)",
+            )
+    legacy_files = as_table(metadata.get("files"))
+    problems = Problems(path)
+    lines = table_lines(text, "package")
+    packages = []
+    groups: set[str] = set()
+    for i, raw in enumerate(as_list(data.get("package"))):
+        line = lines[i] if i < len(lines) else None
+        package = _package(as_table(raw), f"package[{i}]", line, path, legacy_files, problems)
+        if package is not None:
+            packages.append(package)
+            groups |= package.groups
+    if problems.items:
+        raise InputError(problems.items)
+    return Lock(
+        path=path,
+        format="poetry.lock",
+        packages=tuple(packages),
+        groups=tuple(sorted(groups - {DEFAULT_GROUP})),
+    )
+
+
+def _package(
+    raw: Mapping[str, Any],
+    key: str,
+    line: int | None,
+    path: str,
+    legacy_files: Mapping[str, Any],
+    problems: Problems,
+) -> LockedPackage | None:
+    name = as_str(raw.get("name"))
+    version_text = raw.get("version")
+    if name is None or version_text is None:
+        problems.add(line, key, "needs a name and a version")
+        return None
+    try:
+        version = Version(str(version_text))
+    except InvalidVersion:
+        problems.add(line, f"{key}.version", f"invalid {version_text!r}")
+        return None
+    files = as_list(raw.get("files")) or as_list(legacy_files.get(name))
+    hashes = {h for h in (hash_string(as_table(f).get("hash")) for f in files) if h}
+    groups = {str(g) for g in as_list(raw.get("groups"))} or {str(raw.get("category", "main"))}
+    groups = {DEFAULT_GROUP if g == "main" else g for g in groups}
+    marker = raw.get("markers")
+    return LockedPackage(
+        name=canonicalize_name(name),
+        version=version,
+        source=_source(as_table(raw.get("source"))),
+        hashes=frozenset(hashes),
+        marker=marker if isinstance(marker, str) else None,
+        line=line,
+        file=path,
+        dependencies=tuple(_edges(as_table(raw.get("dependencies")))),
+        groups=frozenset(groups),
+    )
+
+
+def _source(raw: Mapping[str, Any]) -> PackageSource:
+    kind = as_str(raw.get("type"))
+    url = as_str(raw.get("url"))
+    if kind == "git":
+        return PackageSource(SourceKind.VCS, url)
+    if kind == "url":
+        return PackageSource(SourceKind.URL, url)
+    if kind in ("directory", "file"):
+        return PackageSource(SourceKind.PATH, url)
+    if kind == "legacy":
+        return index_source(url) if url else index_source(None)
+    return index_source(None)
+
+
+def _edges(raw: Mapping[str, Any]) -> list[LockEdge]:
+    edges = []
+    for name, spec in raw.items():
+        for entry in spec if isinstance(spec, list) else [spec]:
+            table = as_table(entry)
+            edges.append(
+                LockEdge(
+                    name=canonicalize_name(str(name)),
+                    marker=as_str(table.get("markers")),
+                    extras=frozenset(str(e) for e in as_list(table.get("extras"))),
+                    group="optional" if table.get("optional") else None,
+                )
+            )
+    return edges
