@@ -218,16 +218,20 @@ def _baseline(
         try:
             top = subprocess.run(
                 ["git", "rev-parse", "--show-toplevel"],
-                cwd=relative.parent, capture_output=True, text=True, check=True,
-            ).stdout.strip()  # fmt: skip
+                cwd=relative.parent,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
             spec = f"{args.baseline_ref}:{relative.relative_to(top).as_posix()}"
             text = subprocess.run(
                 ["git", "show", spec], cwd=top, capture_output=True, text=True, check=True
             ).stdout
         except (subprocess.CalledProcessError, OSError, ValueError) as e:
             detail = getattr(e, "stderr", "") or str(e)
-            raise UsageError(f"--baseline-ref: cannot read {path} at {args.baseline_ref}: "
-                             f"{detail.strip()}") from e  # fmt: skip
+            raise UsageError(
+                f"--baseline-ref: cannot read {path} at {args.baseline_ref}: {detail.strip()}"
+            ) from e
         return diff_locks(
             parse_lock(text, f"{path}@{args.baseline_ref}"), lock, env, *_selected(args)
         )

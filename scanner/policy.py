@@ -147,9 +147,14 @@ def gate(
 # --- loading --------------------------------------------------------------------
 
 _KEYS = {
-    "fail-under", "fail-on", "allow-unevaluated", "require-attestations",
-    "severity", "thresholds", "ignore",
-}  # fmt: skip
+    "fail-under",
+    "fail-on",
+    "allow-unevaluated",
+    "require-attestations",
+    "severity",
+    "thresholds",
+    "ignore",
+}
 _WAIVER_KEYS = {"package", "signal", "version", "reason", "expires"}
 
 

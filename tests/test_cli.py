@@ -82,8 +82,9 @@ def test_signals_fire_with_evidence(capsys, index):
 
 def test_unreachable_package_is_not_evaluated_and_fails_closed(capsys, index):
     index.faults["/pypi/gunicorn/json"] = Fault(status=503)
-    code, report, err = scan_json(capsys, index, "warehouse-deploy.txt", "--jobs", "2",
-                                  "--retries", "1")  # fmt: skip
+    code, report, err = scan_json(
+        capsys, index, "warehouse-deploy.txt", "--jobs", "2", "--retries", "1"
+    )
     gunicorn = next(p for p in report["packages"] if p["name"] == "gunicorn")
     assert gunicorn["evaluated"] is False and gunicorn["score"] is None
     assert "HTTP 503" in gunicorn["not_evaluated_reason"]
@@ -114,8 +115,16 @@ def test_text_output_is_one_row_per_package(capsys, index):
 
 def test_output_file_is_written_only_when_complete(capsys, index, tmp_path):
     target = tmp_path / "report.json"
-    run(capsys, str(LOCKS / "flask-tests.txt"), "--index-url", index.url, "--format", "json",
-        "-o", str(target))  # fmt: skip
+    run(
+        capsys,
+        str(LOCKS / "flask-tests.txt"),
+        "--index-url",
+        index.url,
+        "--format",
+        "json",
+        "-o",
+        str(target),
+    )
     assert json.loads(target.read_text())["summary"]["packages"] == 6
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
 

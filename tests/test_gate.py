@@ -20,8 +20,18 @@ DB = str(DATA / "advisories" / "pypa-subset.zip")
 
 
 def scan(capsys, lock: Path, index, *extra):
-    argv = ["scan", str(lock), "--index-url", index.url, "--format", "json",
-            "--no-live-advisories", "--advisory-db", DB, *extra]  # fmt: skip
+    argv = [
+        "scan",
+        str(lock),
+        "--index-url",
+        index.url,
+        "--format",
+        "json",
+        "--no-live-advisories",
+        "--advisory-db",
+        DB,
+        *extra,
+    ]
     code = main(argv)
     captured = capsys.readouterr()
     return code, json.loads(captured.out) if captured.out else None, captured.err
@@ -99,8 +109,9 @@ def test_unevaluated_package_exits_3(capsys, index, project):
     code, report, _ = scan(capsys, project / "requirements.txt", index, "--retries", "1")
     assert code == 3
     assert any(r.startswith("wrapt 2.2.2: not evaluated") for r in report["verdict"]["reasons"])
-    code, _, _ = scan(capsys, project / "requirements.txt", index, "--allow-unevaluated",
-                      "--retries", "0")  # fmt: skip
+    code, _, _ = scan(
+        capsys, project / "requirements.txt", index, "--allow-unevaluated", "--retries", "0"
+    )
     assert code == 0
 
 
@@ -112,18 +123,23 @@ def test_baseline_gates_only_new_packages(capsys, index, tmp_path):
     )
     (tmp_path / "old.txt").write_text(old)
     (tmp_path / "new.txt").write_text(new)
-    code, report, _ = scan(capsys, tmp_path / "new.txt", index, "--baseline",
-                           str(tmp_path / "old.txt"))  # fmt: skip
+    code, report, _ = scan(
+        capsys, tmp_path / "new.txt", index, "--baseline", str(tmp_path / "old.txt")
+    )
     assert report["baseline"]["added"] == ["six"]
     assert code == 1
     assert all(r.startswith("six ") for r in report["verdict"]["reasons"])
     # Without six, what the baseline already had (yanked requests, ...) does not fail the gate.
     (tmp_path / "same.txt").write_text(new)
-    code, report, _ = scan(capsys, tmp_path / "new.txt", index, "--baseline",
-                           str(tmp_path / "same.txt"))  # fmt: skip
+    code, report, _ = scan(
+        capsys, tmp_path / "new.txt", index, "--baseline", str(tmp_path / "same.txt")
+    )
     assert report["baseline"] == {
-        "file": str(tmp_path / "same.txt"), "added": [], "removed": [], "changed": [],
-    }  # fmt: skip
+        "file": str(tmp_path / "same.txt"),
+        "added": [],
+        "removed": [],
+        "changed": [],
+    }
     assert code == 0
 
 

@@ -50,8 +50,18 @@ def serve_pep740(index, provenance: dict[str, bytes | None], digest: dict[str, s
 def scan(capsys, index, tmp_path, lock_text="sampleproject==4.0.0\n", *extra):
     lock = tmp_path / "requirements.txt"
     lock.write_text(lock_text)
-    code = main(["scan", str(lock), "--index-url", index.url, "--format", "json",
-                 "--no-live-advisories", *extra])  # fmt: skip
+    code = main(
+        [
+            "scan",
+            str(lock),
+            "--index-url",
+            index.url,
+            "--format",
+            "json",
+            "--no-live-advisories",
+            *extra,
+        ]
+    )
     report = json.loads(capsys.readouterr().out)
     (package,) = report["packages"]
     return code, report, package
@@ -79,8 +89,9 @@ def test_sampleproject_sdist_verifies_as_pypa_sampleproject(capsys, index, tmp_p
 def test_one_digest_changed_is_attestation_invalid(capsys, index, tmp_path):
     real = (FIXTURES / "sampleproject-4.0.0.tar.gz.provenance").read_bytes()
     altered = "1" + SAMPLE_40[1:]
-    serve_pep740(index, {"sampleproject-4.0.0.tar.gz": real},
-                 digest={"sampleproject-4.0.0.tar.gz": altered})  # fmt: skip
+    serve_pep740(
+        index, {"sampleproject-4.0.0.tar.gz": real}, digest={"sampleproject-4.0.0.tar.gz": altered}
+    )
     code, _, package = scan(capsys, index, tmp_path)
     finding = signals(package)["attestation-invalid"]
     assert finding["severity"] == "critical"
@@ -103,8 +114,14 @@ def test_staging_signature_does_not_verify_against_production():
     attestation = json.loads(
         (FIXTURES / "rfc8785-0.1.2-py3-none-any.whl.publish.attestation").read_text()
     )
-    bundle = {"publisher": {"kind": "GitHub", "repository": "trailofbits/rfc8785.py",
-                            "workflow": "release.yml"}, "attestations": [attestation]}  # fmt: skip
+    bundle = {
+        "publisher": {
+            "kind": "GitHub",
+            "repository": "trailofbits/rfc8785.py",
+            "workflow": "release.yml",
+        },
+        "attestations": [attestation],
+    }
     body = json.dumps({"version": 1, "attestation_bundles": [bundle]}).encode()
     digest = "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
     assert pep740.verify("rfc8785-0.1.2-py3-none-any.whl", digest, body).state == "invalid"
@@ -130,8 +147,10 @@ def test_provenance_dropped_after_an_attested_release(capsys, index, tmp_path):
 
 def test_publisher_changed(capsys, index, tmp_path):
     real = (FIXTURES / "sampleproject-4.0.0.tar.gz.provenance").read_bytes()
-    serve_pep740(index, {"sampleproject-3.0.0.tar.gz": google_provenance(),
-                         "sampleproject-4.0.0.tar.gz": real})  # fmt: skip
+    serve_pep740(
+        index,
+        {"sampleproject-3.0.0.tar.gz": google_provenance(), "sampleproject-4.0.0.tar.gz": real},
+    )
     _, _, package = scan(capsys, index, tmp_path)
     changed = signals(package)["publisher-changed"]
     assert changed["evidence"]["previous_version"] == "3.0.0"
@@ -182,8 +201,9 @@ def test_integrity_api_fallback_when_the_key_is_missing(capsys, index, tmp_path)
 
 def test_lock_identity_mismatch(capsys, index, tmp_path):
     real = (FIXTURES / "sampleproject-4.0.0.tar.gz.provenance").read_bytes()
-    serve_pep740(index, {"sampleproject-4.0.0.tar.gz": real,
-                         "sampleproject-4.0.0-py3-none-any.whl": real})  # fmt: skip
+    serve_pep740(
+        index, {"sampleproject-4.0.0.tar.gz": real, "sampleproject-4.0.0-py3-none-any.whl": real}
+    )
     lock = (
         'lock-version = "1.0"\ncreated-by = "test"\n[[packages]]\nname = "sampleproject"\n'
         'version = "4.0.0"\nindex = "https://pypi.org/simple"\n'
@@ -209,8 +229,14 @@ def test_lock_identity_mismatch(capsys, index, tmp_path):
 
 def test_require_attestations_fails_unattested(capsys, index, tmp_path):
     serve_pep740(index, {})
-    code, report, package = scan(capsys, index, tmp_path, "sampleproject==4.0.0\n",
-                                 "--require-attestations", "--allow-unevaluated")  # fmt: skip
+    code, report, package = scan(
+        capsys,
+        index,
+        tmp_path,
+        "sampleproject==4.0.0\n",
+        "--require-attestations",
+        "--allow-unevaluated",
+    )
     assert "unattested" in signals(package)
     assert code == 1 and any("unattested" in r for r in report["verdict"]["reasons"])
 

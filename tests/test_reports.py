@@ -16,8 +16,19 @@ DB = str(DATA / "advisories" / "pypa-subset.zip")
 
 
 def render(capsys, index, lock, fmt):
-    main(["scan", str(LOCKS / lock), "--index-url", index.url, "--format", fmt,
-          "--no-live-advisories", "--advisory-db", DB])  # fmt: skip
+    main(
+        [
+            "scan",
+            str(LOCKS / lock),
+            "--index-url",
+            index.url,
+            "--format",
+            fmt,
+            "--no-live-advisories",
+            "--advisory-db",
+            DB,
+        ]
+    )
     return capsys.readouterr().out
 
 

@@ -74,8 +74,15 @@ def test_range_events():
     covered = {
         v: _in_range(events, Version(v)) for v in ["0.9", "1.0", "1.4", "1.5", "2.0", "2.3", "2.4"]
     }
-    assert covered == {"0.9": False, "1.0": True, "1.4": True, "1.5": False, "2.0": True,
-                       "2.3": True, "2.4": False}  # fmt: skip
+    assert covered == {
+        "0.9": False,
+        "1.0": True,
+        "1.4": True,
+        "1.5": False,
+        "2.0": True,
+        "2.3": True,
+        "2.4": False,
+    }
 
 
 def test_aliases_merge_into_one_advisory():
@@ -140,8 +147,9 @@ def test_malicious_advisory_is_critical(tmp_path):
 
     advisory = Advisory("MAL-2024-1", (), "steals tokens", (), None, ())
     package = LockedPackage(name=canonicalize_name("evil"), version=Version("1.0"))
-    evidence = Evidence(package, Unavailable("-"), Unavailable("-"), None,
-                        VulnerabilityReport((advisory,), "test"))  # fmt: skip
+    evidence = Evidence(
+        package, Unavailable("-"), Unavailable("-"), None, VulnerabilityReport((advisory,), "test")
+    )
     (finding,) = run_signals(evidence, SignalContext())
     assert finding.signal == "malicious-package" and finding.severity.label == "critical"
 

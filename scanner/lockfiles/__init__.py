@@ -36,8 +36,15 @@ PREFERENCE = (
     "pyproject.toml",
 )
 MAX_INPUT_BYTES = 64 * 1024 * 1024
-FORMATS = ("pylock", "uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "pyproject.toml",
-           "requirements")  # fmt: skip
+FORMATS = (
+    "pylock",
+    "uv.lock",
+    "poetry.lock",
+    "pdm.lock",
+    "Pipfile.lock",
+    "pyproject.toml",
+    "requirements",
+)
 _BY_SUFFIX = (
     ("uv.lock", "uv.lock"),
     ("poetry.lock", "poetry.lock"),

@@ -43,13 +43,24 @@ _COMMENT = re.compile(r"(^|\s+)#.*$")
 _VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 _HASH = re.compile(r"^(sha256|sha384|sha512|md5|sha1|sha224|blake2b):([0-9a-fA-F]+)$")
 # Options that take a value, and what we do with them.
-_FILE_OPTIONS = {"-r": "requirement", "--requirement": "requirement",
-                 "-c": "constraint", "--constraint": "constraint"}  # fmt: skip
+_FILE_OPTIONS = {
+    "-r": "requirement",
+    "--requirement": "requirement",
+    "-c": "constraint",
+    "--constraint": "constraint",
+}
 _INDEX_OPTIONS = {"-i", "--index-url"}
 _VALUE_OPTIONS_IGNORED = {
-    "--extra-index-url", "-f", "--find-links", "--trusted-host", "--only-binary",
-    "--no-binary", "--use-feature", "--progress-bar", "--config-settings",
-}  # fmt: skip
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--trusted-host",
+    "--only-binary",
+    "--no-binary",
+    "--use-feature",
+    "--progress-bar",
+    "--config-settings",
+}
 _FLAG_OPTIONS_IGNORED = {"--no-index", "--pre", "--prefer-binary", "--require-hashes"}
 _PER_REQUIREMENT_IGNORED = {"--config-settings", "--global-option", "--install-option"}
 

@@ -57,9 +57,10 @@ def file_provenance(index: Index, files: ProjectFiles, file: DistFile) -> FilePr
     digest = file.sha256
     key = f"pep740 {digest} {hashlib.sha256(response.body).hexdigest()}"
     result = index.client.derived(
-        key, lambda: pep740.encode(pep740.verify(file.filename, digest, response.body, url)),
+        key,
+        lambda: pep740.encode(pep740.verify(file.filename, digest, response.body, url)),
         network=False,
-    )  # fmt: skip
+    )
     return pep740.decode(result)
 
 

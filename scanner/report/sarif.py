@@ -22,8 +22,13 @@ _LEVEL = {
     Severity.LOW: "note",
     Severity.INFO: "note",
 }
-_SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
-                      Severity.LOW: "3.0", Severity.INFO: "0.0"}  # fmt: skip
+_SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
 
 
 def render_sarif(result: ScanResult) -> str:

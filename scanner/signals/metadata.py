@@ -11,10 +11,27 @@ from scanner.models import CoreMetadata, Evidence, Finding, ProjectInfo, Severit
 from scanner.signals.interface import Signal, SignalContext
 
 _SOURCE_LABELS = re.compile(r"source|repository|code|github|gitlab|git\b|vcs", re.IGNORECASE)
-_CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "codeberg.org", "sr.ht",
-               "git.sr.ht", "heptapod.net", "foss.heptapod.net")  # fmt: skip
-_PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.org", "example.net", "test.com",
-                                  "email.com", "domain.com", "localhost"})  # fmt: skip
+_CODE_HOSTS = (
+    "github.com",
+    "gitlab.com",
+    "bitbucket.org",
+    "codeberg.org",
+    "sr.ht",
+    "git.sr.ht",
+    "heptapod.net",
+    "foss.heptapod.net",
+)
+_PLACEHOLDER_DOMAINS = frozenset(
+    {
+        "example.com",
+        "example.org",
+        "example.net",
+        "test.com",
+        "email.com",
+        "domain.com",
+        "localhost",
+    }
+)
 
 
 def urls_of(evidence: Evidence) -> list[tuple[str, str]]:

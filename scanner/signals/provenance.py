@@ -62,13 +62,16 @@ def _provenance_dropped(
         yield signal.finding(
             evidence,
             f"{release.version} has no attestation, but "
-            + (f"the release before it ({previous.version}) had"
-               if previous.attested else f"{len(attested)} of the last {len(earlier)} releases had")
+            + (
+                f"the release before it ({previous.version}) had"
+                if previous.attested
+                else f"{len(attested)} of the last {len(earlier)} releases had"
+            )
             + f" ({', '.join(publishers)})",
             attested_before=[r.version for r in attested],
             checked=[r.version for r in earlier],
             publishers=publishers,
-        )  # fmt: skip
+        )
 
 
 def _publisher_changed(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:

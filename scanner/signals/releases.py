@@ -39,8 +39,11 @@ def _sdist_only(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Itera
         )
 
 
-_STATUS_SEVERITY = {"quarantined": Severity.HIGH, "archived": Severity.MEDIUM,
-                    "deprecated": Severity.MEDIUM}  # fmt: skip
+_STATUS_SEVERITY = {
+    "quarantined": Severity.HIGH,
+    "archived": Severity.MEDIUM,
+    "deprecated": Severity.MEDIUM,
+}
 _INACTIVE = "Development Status :: 7 - Inactive"
 
 

@@ -35,8 +35,13 @@ def test_uv_lock_walks_from_the_project():
     )
     selection = select(lock, ENV)
     assert sorted(p.name for p in selection.packages) == [
-        "blinker", "click", "itsdangerous", "jinja2", "markupsafe", "werkzeug",
-    ]  # fmt: skip
+        "blinker",
+        "click",
+        "itsdangerous",
+        "jinja2",
+        "markupsafe",
+        "werkzeug",
+    ]
     assert ("jinja2", "markupsafe") in selection.edges
     assert set(selection.roots) == {
         "blinker",
@@ -51,8 +56,7 @@ def test_uv_lock_walks_from_the_project():
     wider = select(lock, ENV, groups=frozenset({"docs"}), extras=frozenset({"async"}))
     versions = {p.name: str(p.version) for p in wider.packages}
     assert versions["asgiref"] and versions["sphinx"] == "8.2.3"
-    assert select(lock, target_environment("3.10.12", "linux"), groups=frozenset({"docs"})) \
-        .packages  # fmt: skip
+    assert select(lock, target_environment("3.10.12", "linux"), groups=frozenset({"docs"})).packages
 
 
 def test_uv_lock_version_is_checked():
@@ -83,7 +87,8 @@ def test_poetry_1_1_and_legacy_files_table():
 def test_poetry_unknown_version():
     with pytest.raises(InputError, match=r"lock-version '9.0' is not supported"):
         parse_lock(
-            '[[package]]\nname = "x"\nversion = "1"\n[metadata]\nlock-version = "9.0"\ncontent-hash = "x"\n',
+            '[[package]]\nname = "x"\nversion = "1"\n'
+            '[metadata]\nlock-version = "9.0"\ncontent-hash = "x"\n',
             "poetry.lock",
         )
 
@@ -143,21 +148,30 @@ def test_poetry_constraints_translate():
 @pytest.mark.parametrize(
     ("name", "fmt"),
     [
-        ("uv.lock", "uv.lock"), ("flask-uv.lock", "uv.lock"), ("poetry.lock", "poetry.lock"),
-        ("pdm.lock", "pdm.lock"), ("Pipfile.lock", "Pipfile.lock"),
-        ("pyproject.toml", "pyproject.toml"), ("pylock.dev.toml", "pylock"),
+        ("uv.lock", "uv.lock"),
+        ("flask-uv.lock", "uv.lock"),
+        ("poetry.lock", "poetry.lock"),
+        ("pdm.lock", "pdm.lock"),
+        ("Pipfile.lock", "Pipfile.lock"),
+        ("pyproject.toml", "pyproject.toml"),
+        ("pylock.dev.toml", "pylock"),
         ("requirements-dev.txt", "requirements"),
     ],
-)  # fmt: skip
+)
 def test_detection_by_name(name, fmt):
     assert detect_format(name, "") == fmt
 
 
 @pytest.mark.parametrize(
     "name",
-    ["flask-uv.lock", "toolong-poetry.lock", "unearth-pdm.lock", "pipenv-examples-Pipfile.lock",
-     "flask-pyproject.toml"],
-)  # fmt: skip
+    [
+        "flask-uv.lock",
+        "toolong-poetry.lock",
+        "unearth-pdm.lock",
+        "pipenv-examples-Pipfile.lock",
+        "flask-pyproject.toml",
+    ],
+)
 def test_detection_by_content(name):
     text = (FORMATS / name).read_text()
     assert detect_format("lockfile", text) == detect_format(name, "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -56,7 +57,7 @@ toml_values = st.recursive(
             children,
             max_size=5,
         )
-    ),  # fmt: skip
+    ),
     max_leaves=20,
 )
 
@@ -68,10 +69,8 @@ def mutate(seed: str, data: st.DataObject) -> str:
 
 
 def check(text: str, fmt: str) -> None:
-    try:
+    with contextlib.suppress(TrustscanError):
         parse_lock(text, "input", lambda p: "", fmt)
-    except TrustscanError:
-        pass
 
 
 @FUZZ
@@ -94,17 +93,38 @@ def _toml_document(packages: list[dict], key: str, header: dict) -> str:
 
 @FUZZ
 @given(
-    st.lists(st.dictionaries(st.sampled_from(["name", "version", "source", "dependencies",
-                                              "wheels", "sdist", "files", "groups", "markers",
-                                              "marker", "optional-dependencies", "extras"]),
-                             toml_values, max_size=6), max_size=4),  # fmt: skip
-    st.sampled_from([
-        ("uv.lock", "package", {"version": 1}),
-        ("poetry.lock", "package", {"metadata": {"lock-version": "2.1"}}),
-        ("pdm.lock", "package", {"metadata": {"lock_version": "4.5.0"}}),
-        ("pylock", "packages", {"lock-version": "1.0"}),
-    ]),
-)  # fmt: skip
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "version",
+                    "source",
+                    "dependencies",
+                    "wheels",
+                    "sdist",
+                    "files",
+                    "groups",
+                    "markers",
+                    "marker",
+                    "optional-dependencies",
+                    "extras",
+                ]
+            ),
+            toml_values,
+            max_size=6,
+        ),
+        max_size=4,
+    ),
+    st.sampled_from(
+        [
+            ("uv.lock", "package", {"version": 1}),
+            ("poetry.lock", "package", {"metadata": {"lock-version": "2.1"}}),
+            ("pdm.lock", "package", {"metadata": {"lock_version": "4.5.0"}}),
+            ("pylock", "packages", {"lock-version": "1.0"}),
+        ]
+    ),
+)
 def test_structured_but_wrong(packages, target):
     fmt, key, header = target
     try:
@@ -115,21 +135,37 @@ def test_structured_but_wrong(packages, target):
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["default", "develop", "_meta"]),
-                       st.dictionaries(st.text(max_size=8), toml_values, max_size=4),
-                       max_size=3))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(["default", "develop", "_meta"]),
+        st.dictionaries(st.text(max_size=8), toml_values, max_size=4),
+        max_size=3,
+    )
+)
 def test_pipfile_shapes(document):
     document.setdefault("_meta", {})
     check(json.dumps(document), "Pipfile.lock")
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["fail-under", "fail-on", "severity", "thresholds",
-                                        "ignore", "allow-unevaluated", "bogus"]),
-                       toml_values, max_size=5))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "fail-under",
+                "fail-on",
+                "severity",
+                "thresholds",
+                "ignore",
+                "allow-unevaluated",
+                "bogus",
+            ]
+        ),
+        toml_values,
+        max_size=5,
+    )
+)
 def test_policy_loader(data):
     known = {s.id: s.thresholds for s in CATALOG}
-    try:
+    with contextlib.suppress(TrustscanError):
         parse_policy(data, "trustscan.toml", "", known)
-    except TrustscanError:
-        pass

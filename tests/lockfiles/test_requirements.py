@@ -37,8 +37,13 @@ def test_pins_without_hashes_and_multiline_via():
     lock = load_lock(str(LOCKS / "flask-tests.txt"))
     packages = by_name(lock)
     assert sorted(packages) == [
-        "asgiref", "iniconfig", "packaging", "pluggy", "pytest", "python-dotenv",
-    ]  # fmt: skip
+        "asgiref",
+        "iniconfig",
+        "packaging",
+        "pluggy",
+        "pytest",
+        "python-dotenv",
+    ]
     assert packages["packaging"].version == Version("24.2")
     assert not packages["packaging"].hashes
 
