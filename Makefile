@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint pytest record lock bench clean
+.PHONY: setup demo test lint pytest record lock bench compare-resolver clean
 
 setup: $(STAMP)
 
@@ -35,6 +35,10 @@ test: lint pytest
 # Re-record the local test index from the live index (see tests/data/index/SOURCES.md).
 record: setup
 	$(BIN)/python scripts/record.py
+
+# trustscan's resolver against `uv pip compile` on the corpus pyproject files (online).
+compare-resolver: setup
+	$(BIN)/python scripts/compare_resolver.py
 
 # Re-lock this project's own dependencies, with hashes.
 lock: setup

@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scanner import __version__
@@ -32,6 +33,7 @@ from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation
 from scanner.report.json import summary_counts, to_dict
 from scanner.resolve import target_environment
+from scanner.resolver import ResolverOptions
 from scanner.scan import Progress, scan
 from scanner.signals import CATALOG
 from scanner.store import Store
@@ -57,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--python", help="scan the distributions of another venv or python")
     s.add_argument("--groups", default="", help="dev groups to include, comma-separated, or 'all'")
     s.add_argument("--extras", default="", help="extras to include, comma-separated, or 'all'")
+    s.add_argument(
+        "--exclude-newer",
+        help="resolve unpinned inputs ignoring files uploaded after this date (reproducible)",
+    )
+    s.add_argument("--pre", action="store_true", help="allow pre-releases when resolving")
+    s.add_argument(
+        "--no-resolve",
+        action="store_true",
+        help="do not resolve unpinned inputs: list them as not evaluated",
+    )
     s.add_argument("--output", "-o", help="write the report here (only once it is complete)")
     s.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
     s.add_argument("--jobs", "-j", type=int, default=8, help="concurrent requests (default 8)")
@@ -175,6 +187,9 @@ def _scan(args: argparse.Namespace) -> int:
             baseline=baseline,
             groups=groups,
             extras=extras,
+            resolver=None
+            if args.no_resolve
+            else ResolverOptions(env, _cutoff(args.exclude_newer), args.pre),
         )
         _record(store, result, path, args)
     finally:
@@ -303,6 +318,17 @@ def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespac
         },
         to_dict(result),
     )
+
+
+def _cutoff(text: str | None) -> datetime | None:
+    """--exclude-newer as an aware datetime (a date means its first instant, UTC)."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise UsageError(f"--exclude-newer: not a date or time: {text!r}") from e
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _selected(args: argparse.Namespace) -> tuple[frozenset[str], frozenset[str]]:

@@ -36,9 +36,10 @@ from scanner.models import (
     Waived,
 )
 from scanner.policy import Policy, apply_policy, expired_waivers, gate
-from scanner.registry.evidence import collect_evidence
+from scanner.registry.evidence import IndexMetadata, collect_evidence
 from scanner.registry.index import Index
 from scanner.resolve import DependencyGraph, build_graph
+from scanner.resolver import ResolverOptions, resolve_lock
 from scanner.selection import Selection, select
 from scanner.signals import SignalContext, run_signals
 from scanner.vulns.interface import VulnerabilitySource
@@ -59,11 +60,21 @@ def scan(
     baseline: BaselineDiff | None = None,
     groups: AbstractSet[str] = frozenset(),
     extras: AbstractSet[str] = frozenset(),
+    resolver: ResolverOptions | None = None,
 ) -> ScanResult:
-    """Fetch the evidence for every package of `lock`, then evaluate it."""
+    """Fetch the evidence for every package of `lock`, then evaluate it.
+
+    With `resolver`, unpinned requirements are first resolved against the index;
+    without, they are listed as not evaluated.
+    """
     started_at = datetime.now(UTC)
     started = time.monotonic()
     selection = select(lock, env, groups, extras)
+    unpinned = [p for p in selection.packages if p.version is None and p.source.from_index]
+    # pyproject.toml names only direct dependencies, pinned or not: always resolve it.
+    if resolver is not None and (unpinned or lock.format == "pyproject.toml"):
+        lock = resolve_lock(lock, IndexMetadata(index), resolver, selection.packages)
+        selection = select(lock, env)
     evidence = _collect(index, selection.packages, vuln_sources, jobs, progress)
     result = evaluate(lock, selection, evidence, env, policy, context, baseline)
     return replace(

@@ -28,6 +28,7 @@ from scanner.models import (
 from scanner.registry.attestations import earlier_provenance, release_provenance
 from scanner.registry.index import Index
 from scanner.registry.metadata import fetch_core_metadata
+from scanner.resolver import ResolutionError
 from scanner.vulns.interface import VulnerabilitySource, merge_advisories
 
 _UNIVERSAL_TAGS = ("-py3-none-any.whl", "-py2.py3-none-any.whl")
@@ -106,3 +107,22 @@ def pick_metadata_file(files: tuple[DistFile, ...], package: LockedPackage) -> D
         )
 
     return min(files, key=cost)
+
+
+class IndexMetadata:
+    """The resolver's view of an index (scanner.resolver.MetadataSource)."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+
+    def files(self, name: NormalizedName) -> ProjectFiles | Missing:
+        try:
+            return self.index.files(name)
+        except FetchError as e:
+            raise ResolutionError(f"{name}: could not fetch {e.url}: {e.reason}") from e
+
+    def metadata(self, file: DistFile) -> CoreMetadata | None:
+        try:
+            return fetch_core_metadata(self.index.client, file)
+        except FetchError:
+            return None

@@ -1,0 +1,241 @@
+"""Resolve unpinned requirements (pyproject.toml, loose requirements) with resolvelib.
+
+Candidates come from the index's Simple API; dependencies from core metadata
+(PEP 658, wheel range reads, or an sdist's PKG-INFO), read as data. Nothing is
+built: an sdist whose dependencies are dynamic is resolved without them and
+reported as "metadata unavailable".
+
+Honours requires-python, markers, extras, yanked releases (PEP 592: only an
+exact `==` pin selects one), pre-releases (off unless asked or pinned), and an
+upload-time cutoff (`exclude_newer`) that makes a resolution reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider, BaseReporter, Resolver
+from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
+
+from scanner.errors import TrustscanError
+from scanner.models import (
+    CoreMetadata,
+    Diagnostic,
+    DistFile,
+    Lock,
+    LockedPackage,
+    Missing,
+    ProjectFiles,
+)
+from scanner.resolve import marker_applies
+
+
+class MetadataSource(Protocol):
+    """What the resolver needs from an index (the registry provides it)."""
+
+    def files(self, name: NormalizedName) -> ProjectFiles | Missing: ...
+
+    def metadata(self, file: DistFile) -> CoreMetadata | None: ...
+
+
+class ResolutionError(TrustscanError):
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    name: NormalizedName
+    version: Version
+    extras: frozenset[str]
+    files: tuple[DistFile, ...]
+
+    @property
+    def identifier(self) -> str:
+        return _identifier(self.name, self.extras)
+
+
+@dataclass(frozen=True, slots=True)
+class ResolverOptions:
+    environment: Mapping[str, str]
+    exclude_newer: datetime | None = None
+    prereleases: bool = False
+
+
+def _identifier(name: str, extras: Iterable[str]) -> str:
+    extras = sorted(extras)
+    return f"{name}[{','.join(extras)}]" if extras else name
+
+
+@dataclass
+class _Provider(AbstractProvider[Requirement, Candidate, str]):
+    source: MetadataSource
+    options: ResolverOptions
+    notes: list[str] = field(default_factory=list)
+    _pages: dict[str, ProjectFiles | Missing] = field(default_factory=dict)
+    _deps: dict[tuple[str, Version], tuple[str, ...] | None] = field(default_factory=dict)
+
+    def identify(self, requirement_or_candidate: Requirement | Candidate) -> str:
+        if isinstance(requirement_or_candidate, Candidate):
+            return requirement_or_candidate.identifier
+        r = requirement_or_candidate
+        return _identifier(canonicalize_name(r.name), (canonicalize_name(e) for e in r.extras))
+
+    def get_preference(self, identifier: str, resolutions: Any, candidates: Any,
+                       information: Any, backtrack_causes: Any) -> Any:  # fmt: skip
+        pinned = any(
+            any(s.operator in ("==", "===") for s in info.requirement.specifier)
+            for info in information[identifier]
+        )
+        return (not pinned, identifier)
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Requirement]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> list[Candidate]:
+        wanted = list(requirements[identifier])
+        name = canonicalize_name(wanted[0].name)
+        extras = frozenset(canonicalize_name(e) for r in wanted for e in r.extras)
+        bad = {c.version for c in incompatibilities[identifier]}
+        specifier = SpecifierSet()
+        for requirement in wanted:
+            specifier &= requirement.specifier
+        exact = {
+            Version(s.version) for s in specifier if s.operator == "==" and "*" not in s.version
+        }
+        found = []
+        for version, files in self._releases(name).items():
+            if version in bad:
+                continue
+            allow_pre = self.options.prereleases or bool(exact) or None
+            if not specifier.contains(version, prereleases=allow_pre):
+                continue
+            if version.is_prerelease and not allow_pre and not _pre_in(specifier):
+                continue
+            usable = [f for f in files if not f.yanked or version in exact]
+            if usable:
+                found.append(Candidate(name, version, extras, tuple(usable)))
+        return sorted(found, key=lambda c: c.version, reverse=True)
+
+    def is_satisfied_by(self, requirement: Requirement, candidate: Candidate) -> bool:
+        return canonicalize_name(
+            requirement.name
+        ) == candidate.name and requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> list[Requirement]:
+        env = self.options.environment
+        deps = []
+        if candidate.extras:  # `a[x]` is `a` plus what x adds
+            deps.append(Requirement(f"{candidate.name}=={candidate.version}"))
+        for line in self._requires(candidate) or ():
+            try:
+                requirement = Requirement(line)
+            except ValueError:
+                self.notes.append(f"{candidate.name} {candidate.version}: bad requirement {line!r}")
+                continue
+            marker = str(requirement.marker) if requirement.marker else None
+            if marker_applies(marker, env, sorted(candidate.extras)):
+                requirement.marker = None
+                deps.append(requirement)
+        return deps
+
+    def _releases(self, name: NormalizedName) -> dict[Version, list[DistFile]]:
+        page = self._pages.get(name)
+        if page is None:
+            page = self._pages[name] = self.source.files(name)
+        if isinstance(page, Missing):
+            return {}
+        cutoff = self.options.exclude_newer
+        python = Version(self.options.environment["python_full_version"])
+        releases: dict[Version, list[DistFile]] = {}
+        for file in page.files:
+            if file.version is None:
+                continue
+            if cutoff is not None and (file.upload_time is None or file.upload_time > cutoff):
+                continue
+            if file.requires_python:
+                try:
+                    if not SpecifierSet(file.requires_python).contains(python, prereleases=True):
+                        continue
+                except ValueError:
+                    pass
+            releases.setdefault(file.version, []).append(file)
+        return releases
+
+    def _requires(self, candidate: Candidate) -> tuple[str, ...] | None:
+        key = (candidate.name, candidate.version)
+        if key not in self._deps:
+            chosen = min(candidate.files, key=lambda f: (not f.is_wheel, f.filename))
+            metadata = self.source.metadata(chosen)
+            if metadata is None or not metadata.dependencies_known:
+                self.notes.append(
+                    f"{candidate.name} {candidate.version}: metadata unavailable "
+                    "(dependencies not resolved; nothing was built)"
+                )
+                self._deps[key] = None
+            else:
+                self._deps[key] = metadata.requires_dist
+        return self._deps[key]
+
+
+def _pre_in(specifier: SpecifierSet) -> bool:
+    return any(
+        Version(s.version.rstrip(".*")).is_prerelease for s in specifier if s.version[0].isdigit()
+    )
+
+
+def resolve(
+    requirements: Sequence[Requirement], source: MetadataSource, options: ResolverOptions
+) -> tuple[dict[NormalizedName, Candidate], list[str]]:
+    """Pin `requirements` and everything they need; (pins, notes)."""
+    provider = _Provider(source, options)
+    applicable = [r for r in requirements if marker_applies(str(r.marker) if r.marker else None,
+                                                             options.environment)]  # fmt: skip
+    try:
+        result = Resolver(provider, BaseReporter()).resolve(applicable, max_rounds=20000)
+    except ResolutionImpossible as e:
+        causes = "; ".join(
+            f"{c.requirement} (from {c.parent.name if c.parent else 'the input'})"
+            for c in list(e.causes)[:5]
+        )
+        raise ResolutionError(f"no versions satisfy: {causes}") from e
+    except ResolutionTooDeep as e:
+        raise ResolutionError("resolution did not finish (too many rounds)") from e
+    pins = {c.name: c for c in result.mapping.values() if not c.extras}
+    return pins, provider.notes
+
+
+def resolve_lock(lock: Lock, source: MetadataSource, options: ResolverOptions,
+                 packages: Sequence[LockedPackage]) -> Lock:  # fmt: skip
+    """A pinned Lock from the unpinned `packages` of `lock` (already selected)."""
+    requirements = [Requirement(p.requirement or p.name) for p in packages if p.source.from_index]
+    pins, notes = resolve(requirements, source, options)
+    direct = {p.name for p in packages}
+    pinned = [
+        LockedPackage(
+            name=c.name,
+            version=c.version,
+            hashes=frozenset(f"sha256:{f.sha256}" for f in c.files if f.sha256),
+            file=lock.path,
+            direct=c.name in direct,
+        )
+        for c in sorted(pins.values(), key=lambda c: c.name)
+    ]
+    others = [p for p in packages if not p.source.from_index]
+    cutoff = options.exclude_newer.isoformat() if options.exclude_newer else "none"
+    said = [f"resolved {len(pins)} packages (upload cutoff: {cutoff})", *notes]
+    return Lock(
+        path=lock.path,
+        format=f"{lock.format} (resolved)",
+        packages=tuple(pinned + others),
+        notes=lock.notes + tuple(Diagnostic(lock.path, None, text) for text in said),
+        has_direct_info=True,
+    )
