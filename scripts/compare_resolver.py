@@ -67,7 +67,9 @@ def main() -> int:
         same = {n for n in names if ours.get(n) == theirs.get(n)}
         total_same += len(same)
         total += len(names)
-        print(f"{pyproject.name}: {len(same)}/{len(names)} identical (trustscan {len(ours)}, uv {len(theirs)})")
+        print(
+            f"{pyproject.name}: {len(same)}/{len(names)} identical (trustscan {len(ours)}, uv {len(theirs)})"
+        )
         for name in sorted(names - same):
             print(f"    {name}: trustscan {ours.get(name, '-')}, uv {theirs.get(name, '-')}")
         for note in notes:
