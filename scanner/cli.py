@@ -19,10 +19,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from scanner import __version__
 from scanner.baseline import diff_locks
-from scanner.errors import TrustscanError, UsageError
-from scanner.lockfiles import find_lockfile, load_lock, parse_lock
+from scanner.errors import InputError, TrustscanError, UsageError
+from scanner.lockfiles import find_lockfile, load_lock, parse_lock, read_text
 from scanner.lockfiles.environment import parse_environment, site_packages
 from scanner.models import BaselineDiff, Lock, ScanResult, Severity
 from scanner.policy import Policy, find_policy, load_policy
@@ -31,6 +33,7 @@ from scanner.registry.pipaudit import PipAuditSource
 from scanner.registry.provenance_report import render_provenance
 from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation
+from scanner.report.history import render_diff, render_history, render_scans
 from scanner.report.json import summary_counts, to_dict
 from scanner.resolve import target_environment
 from scanner.resolver import ResolverOptions
@@ -76,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--retries", type=int, default=3, help="retries per request on errors (default 3)"
     )
+    s.add_argument(
+        "--max-age",
+        type=float,
+        default=3600.0,
+        help="seconds a cached index answer is used without asking again (default 3600)",
+    )
+    s.add_argument("--refresh", action="store_true", help="revalidate every cached answer")
     s.add_argument("--db", help="evidence store (env TRUSTSCAN_DB; default: user data dir)")
     s.add_argument("--python-version", help="target Python for markers (default: this one)")
     s.add_argument("--platform", help="target platform for markers: linux, darwin, win32")
@@ -115,6 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("signals", help="the signal catalog, with rationale and thresholds")
 
+    h = commands.add_parser(
+        "history",
+        help="a package's releases, emails, publishers and owners over time; "
+        "or `history export FILE` / `history import FILE` (JSON Lines)",
+    )
+    h.add_argument("name", help="a package name, or 'export' / 'import'")
+    h.add_argument("file", nargs="?", help="for export/import: the JSON Lines file ('-': stdio)")
+    h.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+
+    sc = commands.add_parser("scans", help="past scans in the store")
+    sc.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+    sc.add_argument("--limit", type=int, default=20)
+
+    d = commands.add_parser("diff", help="what changed between two scans (default: the last two)")
+    d.add_argument("scans", nargs="*", type=int, help="SCAN_A SCAN_B")
+    d.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+
     p = commands.add_parser("provenance", help="PEP 740 provenance of a release, file by file")
     p.add_argument("spec", help="NAME or NAME==VERSION (default: the newest release)")
     p.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
@@ -132,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _explain(args)
         if args.command == "provenance":
             return _provenance(args)
+        if args.command in ("history", "scans", "diff"):
+            return _store_command(args)
         if args.command == "signals":
             sys.stdout.write(render_catalog())
             return 0
@@ -169,7 +198,12 @@ def _scan(args: argparse.Namespace) -> int:
     advisory_db = args.advisory_db or os.environ.get("TRUSTSCAN_ADVISORY_DB")
     sources: list[VulnerabilitySource] = [OsvDatabase.load(advisory_db)] if advisory_db else []
     store = Store(args.db) if args.db else Store()
-    config = ClientConfig(jobs=args.jobs, offline=args.offline, retries=max(0, args.retries))
+    config = ClientConfig(
+        jobs=args.jobs,
+        offline=args.offline,
+        retries=max(0, args.retries),
+        ttl=0.0 if args.refresh else max(0.0, args.max_age),
+    )
     client = HttpClient(config, cache=store)
     if not args.no_live_advisories:
         cache_dir = store.path.parent / "pip-audit-cache"
@@ -190,6 +224,7 @@ def _scan(args: argparse.Namespace) -> int:
             resolver=None
             if args.no_resolve
             else ResolverOptions(env, _cutoff(args.exclude_newer), args.pre),
+            history=store.previous_observation,
         )
         _record(store, result, path, args)
     finally:
@@ -267,6 +302,63 @@ def _provenance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_command(args: argparse.Namespace) -> int:
+    store = Store(args.db) if args.db else Store()
+    try:
+        if args.command == "scans":
+            sys.stdout.write(render_scans(store.scans(args.limit)))
+        elif args.command == "diff":
+            sys.stdout.write(_diff(store, args.scans))
+        elif args.name in ("export", "import"):
+            return _exchange(store, args.name, args.file)
+        else:
+            name = canonicalize_name(args.name)
+            sys.stdout.write(render_history(name, store.releases(name), store.observations(name)))
+    finally:
+        store.close()
+    return 0
+
+
+def _diff(store: Store, ids: list[int]) -> str:
+    if len(ids) == 2:
+        pair: tuple[int, int] | None = (ids[0], ids[1])
+    elif not ids:
+        pair = store.last_two()
+    else:
+        raise UsageError("diff takes two scan ids, or none for the last two of the same input")
+    if pair is None:
+        raise UsageError("the store has no two scans of the same input yet")
+    old, new = store.report(pair[0]), store.report(pair[1])
+    if old is None or new is None:
+        raise UsageError(f"no scan {pair[0] if old is None else pair[1]} in the store")
+    owners = (store.owners_at(pair[0]), store.owners_at(pair[1]))
+    return render_diff(pair, old, new, owners)
+
+
+def _exchange(store: Store, verb: str, file: str | None) -> int:
+    if verb == "export":
+        lines = "".join(json.dumps(r, sort_keys=True) + "\n" for r in store.export_observations())
+        _emit(lines, None if file in (None, "-") else file)
+        return 0
+    if file is None:
+        raise UsageError("history import needs a file ('-' for standard input)")
+    text = sys.stdin.read() if file == "-" else read_text(file)
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not {"name", "observed_at", "roles"} <= set(record):
+                raise ValueError("needs name, observed_at and roles")
+            records.append(record)
+        except ValueError as e:
+            raise InputError.single(file, number, f"not a history record: {e}") from e
+    count = store.import_observations(records, file)
+    print(f"trustscan: imported {count} ownership observations from {file}", file=sys.stderr)
+    return 0
+
+
 def _explain(args: argparse.Namespace) -> int:
     store = Store(args.db) if args.db else Store()
     try:
@@ -317,6 +409,8 @@ def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespac
             "exit_code": result.verdict.exit_code,
         },
         to_dict(result),
+        result,
+        observe=not args.offline,  # cached answers are not a new observation
     )
 
 

@@ -293,6 +293,8 @@ class Evidence:
     vulnerabilities: VulnerabilityReport | None = None  # None: no source was asked
     provenance: ReleaseProvenance | None = None  # the pinned release's files
     earlier_provenance: tuple[ReleaseProvenance, ...] = ()  # newest first
+    earlier_emails: tuple[ReleaseEmails, ...] = ()  # newest first, read only as far as needed
+    previous_owners: OwnershipObservation | None = None  # the store's last observation
 
     @property
     def release_files(self) -> tuple[DistFile, ...]:
@@ -417,6 +419,9 @@ class ScanResult:
     verdict: Verdict
     baseline: BaselineDiff | None = None
     policy_source: str | None = None
+    evidence: Mapping[NormalizedName, Evidence] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
 
 ProvenanceState = Literal["verified", "invalid", "none", "unknown"]
@@ -476,3 +481,23 @@ class ReleaseProvenance:
     @property
     def publishers(self) -> tuple[Publisher, ...]:
         return tuple(dict.fromkeys(f.publisher for f in self.files if f.publisher))
+
+
+@dataclass(frozen=True, slots=True)
+class OwnershipObservation:
+    """Who held roles on a project when a scan looked (from the store's history)."""
+
+    scan_id: int | None
+    observed_at: str
+    organization: str | None
+    roles: tuple[OwnerRole, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseEmails:
+    """Author and maintainer addresses of one release, from its core metadata."""
+
+    version: str
+    author_email: str | None
+    maintainer_email: str | None
+    source_url: str

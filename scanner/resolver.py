@@ -87,8 +87,14 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         r = requirement_or_candidate
         return _identifier(canonicalize_name(r.name), (canonicalize_name(e) for e in r.extras))
 
-    def get_preference(self, identifier: str, resolutions: Any, candidates: Any,
-                       information: Any, backtrack_causes: Any) -> Any:  # fmt: skip
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Any,
+        candidates: Any,
+        information: Any,
+        backtrack_causes: Any,
+    ) -> Any:
         pinned = any(
             any(s.operator in ("==", "===") for s in info.requirement.specifier)
             for info in information[identifier]
@@ -197,8 +203,11 @@ def resolve(
 ) -> tuple[dict[NormalizedName, Candidate], list[str]]:
     """Pin `requirements` and everything they need; (pins, notes)."""
     provider = _Provider(source, options)
-    applicable = [r for r in requirements if marker_applies(str(r.marker) if r.marker else None,
-                                                             options.environment)]  # fmt: skip
+    applicable = [
+        r
+        for r in requirements
+        if marker_applies(str(r.marker) if r.marker else None, options.environment)
+    ]
     try:
         result = Resolver(provider, BaseReporter()).resolve(applicable, max_rounds=20000)
     except ResolutionImpossible as e:
@@ -213,8 +222,9 @@ def resolve(
     return pins, provider.notes
 
 
-def resolve_lock(lock: Lock, source: MetadataSource, options: ResolverOptions,
-                 packages: Sequence[LockedPackage]) -> Lock:  # fmt: skip
+def resolve_lock(
+    lock: Lock, source: MetadataSource, options: ResolverOptions, packages: Sequence[LockedPackage]
+) -> Lock:
     """A pinned Lock from the unpinned `packages` of `lock` (already selected)."""
     requirements = [Requirement(p.requirement or p.name) for p in packages if p.source.from_index]
     pins, notes = resolve(requirements, source, options)

@@ -26,6 +26,7 @@ from scanner.models import (
     Lock,
     LockedPackage,
     Missing,
+    OwnershipObservation,
     PackageReport,
     ProjectFiles,
     ProjectInfo,
@@ -61,6 +62,7 @@ def scan(
     groups: AbstractSet[str] = frozenset(),
     extras: AbstractSet[str] = frozenset(),
     resolver: ResolverOptions | None = None,
+    history: Callable[[str], OwnershipObservation | None] | None = None,
 ) -> ScanResult:
     """Fetch the evidence for every package of `lock`, then evaluate it.
 
@@ -76,9 +78,20 @@ def scan(
         lock = resolve_lock(lock, IndexMetadata(index), resolver, selection.packages)
         selection = select(lock, env)
     evidence = _collect(index, selection.packages, vuln_sources, jobs, progress)
+    if history is not None:
+        evidence = {n: replace(e, previous_owners=history(n)) for n, e in evidence.items()}
+    if context is None:
+        policy_thresholds = dict(policy.thresholds) if policy else {}
+        context = SignalContext(
+            now=started_at, thresholds=policy_thresholds, reference=refdata.load()
+        )
     result = evaluate(lock, selection, evidence, env, policy, context, baseline)
     return replace(
-        result, index_url=index.base, started_at=started_at, seconds=time.monotonic() - started
+        result,
+        index_url=index.base,
+        started_at=started_at,
+        seconds=time.monotonic() - started,
+        evidence=evidence,
     )
 
 

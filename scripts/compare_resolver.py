@@ -26,11 +26,26 @@ def uv_pins(pyproject: Path) -> dict[str, str]:
         target = Path(folder) / "pyproject.toml"
         shutil.copy(pyproject, target)
         out = subprocess.run(
-            [str(BIN / "uv"), "pip", "compile", str(target), "--exclude-newer", CUTOFF,
-             "--python-version", PYTHON[:4], "--python-platform", "linux", "--no-header",
-             "--no-annotate", "--quiet"],
-            capture_output=True, text=True, cwd=folder, check=False,
-        )  # fmt: skip
+            [
+                str(BIN / "uv"),
+                "pip",
+                "compile",
+                str(target),
+                "--exclude-newer",
+                CUTOFF,
+                "--python-version",
+                PYTHON[:4],
+                "--python-platform",
+                "linux",
+                "--no-header",
+                "--no-annotate",
+                "--quiet",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=folder,
+            check=False,
+        )
     if out.returncode != 0:
         raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr else "uv failed")
     pins = {}
@@ -44,11 +59,27 @@ def uv_pins(pyproject: Path) -> dict[str, str]:
 def trustscan_pins(pyproject: Path) -> tuple[dict[str, str], list[str]]:
     with tempfile.TemporaryDirectory() as folder:
         out = subprocess.run(
-            [str(BIN / "trustscan"), "scan", str(pyproject), "--exclude-newer", CUTOFF,
-             "--python-version", PYTHON, "--platform", "linux", "--format", "json",
-             "--no-progress", "--no-live-advisories", "--db", f"{folder}/db.sqlite"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                str(BIN / "trustscan"),
+                "scan",
+                str(pyproject),
+                "--exclude-newer",
+                CUTOFF,
+                "--python-version",
+                PYTHON,
+                "--platform",
+                "linux",
+                "--format",
+                "json",
+                "--no-progress",
+                "--no-live-advisories",
+                "--db",
+                f"{folder}/db.sqlite",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     report = json.loads(out.stdout)
     pins = {p["name"]: p["version"] for p in report["packages"] if p["source"]["kind"] == "index"}
     return pins, report["notes"]

@@ -7,6 +7,7 @@ past this point and never read as clean.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from email.utils import getaddresses
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -21,11 +22,16 @@ from scanner.models import (
     Missing,
     ProjectFiles,
     ProjectInfo,
+    ReleaseEmails,
     ReleaseProvenance,
     Unavailable,
     VulnerabilityReport,
 )
-from scanner.registry.attestations import earlier_provenance, release_provenance
+from scanner.registry.attestations import (
+    EARLIER_RELEASES,
+    earlier_provenance,
+    release_provenance,
+)
 from scanner.registry.index import Index
 from scanner.registry.metadata import fetch_core_metadata
 from scanner.resolver import ResolutionError
@@ -59,6 +65,7 @@ def collect_evidence(
         except FetchError as e:
             metadata = Unavailable(e.reason, e.url)
     vulnerabilities = None
+    emails: tuple[ReleaseEmails, ...] = ()
     provenance = None
     earlier: tuple[ReleaseProvenance, ...] = ()
     if evidence.release_files and package.version is not None:
@@ -66,7 +73,42 @@ def collect_evidence(
         assert isinstance(files, ProjectFiles)
         provenance = release_provenance(index, files, package.version, evidence.release_files)
         earlier = earlier_provenance(index, files, package.version)
-    return Evidence(package, files, project, metadata, vulnerabilities, provenance, earlier)
+        if isinstance(metadata, CoreMetadata):
+            emails = earlier_emails(index, files, package.version, addresses(metadata))
+    return Evidence(package, files, project, metadata, vulnerabilities, provenance, earlier, emails)
+
+
+def addresses(metadata: CoreMetadata) -> frozenset[str]:
+    """The author and maintainer e-mail addresses a release declares, lower case."""
+    fields = [metadata.author_email or "", metadata.maintainer_email or ""]
+    return frozenset(a.lower() for _, a in getaddresses(fields) if "@" in a)
+
+
+def earlier_emails(
+    index: Index, files: ProjectFiles, pinned: Version, wanted: frozenset[str]
+) -> tuple[ReleaseEmails, ...]:
+    """Earlier releases' addresses, newest first, read only until one shares an address
+    with the pinned release (then nothing changed), and at most five."""
+    if not wanted:
+        return ()
+    versions = sorted({f.version for f in files.files if f.version and f.version < pinned})
+    found: list[ReleaseEmails] = []
+    for version in reversed(versions[-EARLIER_RELEASES:]):
+        chosen = pick_metadata_file(files.release(version), LockedPackage(files.name, version))
+        if chosen is None:
+            continue
+        try:
+            metadata = fetch_core_metadata(index.client, chosen)
+        except FetchError:
+            continue
+        found.append(
+            ReleaseEmails(
+                str(version), metadata.author_email, metadata.maintainer_email, metadata.source_url
+            )
+        )
+        if addresses(metadata) & wanted:
+            break
+    return tuple(found)
 
 
 def query_vulnerabilities(

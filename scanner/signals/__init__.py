@@ -7,7 +7,12 @@ from collections.abc import Iterable
 from scanner.models import Evidence, Finding
 from scanner.signals.integrity import HASH_MISMATCH, NOT_FROM_INDEX, NOT_ON_INDEX
 from scanner.signals.interface import Signal, SignalContext
-from scanner.signals.maintainers import SOLE_OWNER
+from scanner.signals.maintainers import (
+    MAINTAINER_EMAIL_CHANGED,
+    OWNER_ADDED,
+    OWNERS_REPLACED,
+    SOLE_OWNER,
+)
 from scanner.signals.metadata import DISPOSABLE_EMAIL, NO_SOURCE_URL
 from scanner.signals.names import TYPOSQUAT
 from scanner.signals.provenance import (
@@ -59,6 +64,9 @@ CATALOG: tuple[Signal, ...] = (
     # names
     TYPOSQUAT,
     # maintainers and metadata
+    OWNERS_REPLACED,
+    OWNER_ADDED,
+    MAINTAINER_EMAIL_CHANGED,
     SOLE_OWNER,
     DISPOSABLE_EMAIL,
     NO_SOURCE_URL,

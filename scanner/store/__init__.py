@@ -12,7 +12,7 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,9 @@ import platformdirs
 from sqlite_utils import Database
 
 from scanner.errors import StoreError
+from scanner.models import OwnerRole, OwnershipObservation, ScanResult
 from scanner.registry.http import CachedResponse
+from scanner.store.history import observation_from_row, observe_owners, record_history
 from scanner.store.migrations import MIGRATIONS
 
 
@@ -93,13 +95,128 @@ class Store:
 
     # --- scans ------------------------------------------------------------------
 
-    def record_scan(self, summary: dict[str, Any], report: dict[str, Any]) -> int:
+    def record_scan(
+        self,
+        summary: dict[str, Any],
+        report: dict[str, Any],
+        result: ScanResult | None = None,
+        observe: bool = True,
+    ) -> int:
+        """Record a scan, and (unless `observe` is off, as offline) what it observed."""
         with self.atomic() as db:
             table = db["scans"]
             table.insert(  # type: ignore[union-attr]
                 {**summary, "report": json.dumps(report, sort_keys=True)}
             )
-            return int(table.last_pk)  # type: ignore[union-attr,arg-type]
+            scan_id = int(table.last_pk)  # type: ignore[union-attr,arg-type]
+            if result is not None:
+                record_history(db, scan_id, result, observe)
+            return scan_id
+
+    def previous_observation(self, name: str) -> OwnershipObservation | None:
+        """The latest ownership observation of `name` by an earlier scan."""
+        with self._lock:
+            rows = list(
+                self.db.query(
+                    "select * from observations where name = ? order by scan_id desc limit 1",
+                    [name],
+                )
+            )
+        return observation_from_row(rows[0]) if rows else None
+
+    def scans(self, limit: int = 50) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(
+                self.db.query(
+                    "select id, started_at, input, format, packages, exit_code from scans "
+                    "order by id desc limit ?",
+                    [limit],
+                )
+            )
+
+    def report(self, scan_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            rows = list(self.db.query("select report from scans where id = ?", [scan_id]))
+        return json.loads(rows[0]["report"]) if rows else None
+
+    def last_two(self) -> tuple[int, int] | None:
+        """The last two scans of the same input (the newest scan's)."""
+        with self._lock:
+            newest = list(self.db.query("select id, input from scans order by id desc limit 1"))
+            if not newest:
+                return None
+            rows = list(
+                self.db.query(
+                    "select id from scans where input = ? order by id desc limit 2",
+                    [newest[0]["input"]],
+                )
+            )
+        return (rows[1]["id"], rows[0]["id"]) if len(rows) == 2 else None
+
+    def owners_at(self, scan_id: int) -> dict[str, OwnershipObservation]:
+        """Every package's ownership as scan `scan_id` observed it."""
+        with self._lock:
+            rows = self.db.query("select * from observations where scan_id = ?", [scan_id])
+            return {r["name"]: observation_from_row(r) for r in rows}
+
+    def observations(self, name: str) -> list[OwnershipObservation]:
+        with self._lock:
+            rows = self.db.query(
+                "select * from observations where name = ? order by scan_id", [name]
+            )
+            return [observation_from_row(r) for r in rows]
+
+    def releases(self, name: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(
+                self.db.query(
+                    "select r.*, group_concat(f.provenance_state || ' ' || "
+                    "coalesce(f.publisher, ''), '; ') as provenance "
+                    "from releases r left join files f on f.release_id = r.id "
+                    "where r.name = ? group by r.id order by r.first_upload",
+                    [name],
+                )
+            )
+
+    def export_observations(self) -> Iterator[dict[str, Any]]:
+        with self._lock:
+            rows = list(self.db.query("select * from observations order by name, scan_id"))
+        for row in rows:
+            yield {
+                "name": row["name"],
+                "observed_at": row["observed_at"],
+                "organization": row["organization"],
+                "roles": json.loads(row["roles"]),
+            }
+
+    def import_observations(self, records: Iterable[dict[str, Any]], source: str) -> int:
+        """Seed history from another store's export, as scans of their own."""
+        count = 0
+        with self.atomic() as db:
+            scans = db["scans"]
+            for record in records:
+                scans.insert(  # type: ignore[union-attr]
+                    {
+                        "started_at": str(record["observed_at"]),
+                        "input": f"import:{source}",
+                        "format": "history-import",
+                        "packages": 1,
+                        "exit_code": 0,
+                        "report": "{}",
+                    }
+                )
+                scan_id = int(scans.last_pk)  # type: ignore[union-attr,arg-type]
+                roles = tuple(OwnerRole(str(r["user"]), str(r["role"])) for r in record["roles"])
+                observe_owners(
+                    db,
+                    scan_id,
+                    str(record["name"]),
+                    str(record["observed_at"]),
+                    record.get("organization"),
+                    roles,
+                )
+                count += 1
+        return count
 
     def last_report(self, input_path: str | None = None) -> dict[str, Any] | None:
         where, params = ("where input = ?", [input_path]) if input_path else ("", [])
