@@ -222,12 +222,37 @@ def resolve(
     return pins, provider.notes
 
 
+def _requirement(package: LockedPackage) -> Requirement:
+    if package.requirement:
+        return Requirement(package.requirement)
+    extras = f"[{','.join(sorted(package.extras))}]" if package.extras else ""
+    pin = f"=={package.version}" if package.version is not None else ""
+    return Requirement(f"{package.name}{extras}{pin}")
+
+
 def resolve_lock(
     lock: Lock, source: MetadataSource, options: ResolverOptions, packages: Sequence[LockedPackage]
 ) -> Lock:
     """A pinned Lock from the unpinned `packages` of `lock` (already selected)."""
-    requirements = [Requirement(p.requirement or p.name) for p in packages if p.source.from_index]
-    pins, notes = resolve(requirements, source, options)
+    from_index = [p for p in packages if p.source.from_index]
+    requirements = [_requirement(p) for p in from_index]
+    unresolved: list[LockedPackage] = []
+    try:
+        pins, notes = resolve(requirements, source, options)
+    except ResolutionError as e:
+        # One bad requirement must not sink the scan: keep what is pinned, resolve the
+        # rest one by one, and leave what cannot be resolved listed (not evaluated).
+        pins, notes = {}, [f"joint resolution failed ({e}); each requirement resolved alone"]
+        for package, requirement in zip(from_index, requirements, strict=True):
+            try:
+                found, more = resolve([requirement], source, options)
+            except ResolutionError as alone:
+                notes.append(f"{package.name}: {alone}")
+                unresolved.append(package)
+                continue
+            notes += more
+            for name, candidate in found.items():
+                pins.setdefault(name, candidate)
     direct = {p.name for p in packages}
     pinned = [
         LockedPackage(
@@ -239,7 +264,9 @@ def resolve_lock(
         )
         for c in sorted(pins.values(), key=lambda c: c.name)
     ]
-    others = [p for p in packages if not p.source.from_index]
+    others = [p for p in packages if not p.source.from_index] + [
+        p for p in unresolved if p.name not in pins
+    ]
     cutoff = options.exclude_newer.isoformat() if options.exclude_newer else "none"
     said = [f"resolved {len(pins)} packages (upload cutoff: {cutoff})", *notes]
     return Lock(

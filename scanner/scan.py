@@ -125,7 +125,10 @@ def evaluate(
     reports = [_report(evidence[p.name], graph, context, policy, today) for p in selection.packages]
     reports = _with_graph_figures(reports, graph)
     gated = baseline.gated if baseline is not None else None
-    verdict = gate(reports, policy, gated) if reports or not lock.packages else _nothing_scanned()
+    # Markers that leave nothing to scan mean the input was not evaluated for this target;
+    # a project whose production install simply has no dependencies passes.
+    nothing = not reports and selection.skipped > 0
+    verdict = _nothing_scanned() if nothing else gate(reports, policy, gated)
     notes = (
         tuple(str(n) for n in lock.notes)
         + selection.notes

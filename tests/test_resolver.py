@@ -154,3 +154,19 @@ def test_scan_resolves_a_pyproject_against_the_local_index(capsys, index, tmp_pa
     assert report["format"] == "pyproject.toml (resolved)"
     assert any("resolved 2 packages" in n for n in report["notes"])
     assert code in (0, 3)
+
+
+def test_one_unresolvable_requirement_does_not_sink_the_rest():
+    from scanner.models import Lock, LockedPackage
+    from scanner.resolver import resolve_lock
+
+    projects = {"good": {"1.0": ([], {})}}
+    packages = (
+        LockedPackage(canonicalize_name("good"), None, requirement="good"),
+        LockedPackage(canonicalize_name("gone"), None, requirement="gone"),
+    )
+    lock = Lock(path="r.txt", format="requirements", packages=packages)
+    resolved = resolve_lock(lock, FakeIndex(projects), ResolverOptions(ENV), packages)
+    versions = {p.name: p.version for p in resolved.packages}
+    assert versions == {"good": Version("1.0"), "gone": None}
+    assert any("gone: no versions satisfy" in str(n) for n in resolved.notes)
