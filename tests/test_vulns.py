@@ -158,3 +158,25 @@ def test_fix_versions_are_versions_not_commits():
     database = OsvDatabase.load(str(SUBSET))
     for advisory in database.query(canonicalize_name("requests"), Version("2.19.0")):
         assert all(Version(v) for v in advisory.fixed), advisory.fixed
+
+
+def test_reproduces_the_live_index_case_pypi_has_no_per_release_json(index, tmp_path):
+    """On this machine's index, /pypi/NAME/VERSION/json is a 404: pip-audit itself skips the
+    package and still prints "No known vulnerabilities found". trustscan says unknown."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    class ToLocalIndex(HTTPAdapter):
+        def send(self, request, **kwargs):
+            request.url = request.url.replace("https://pypi.org/", index.url)
+            return super().send(request, **kwargs)
+
+    source = PipAuditSource(tmp_path / "cache", timeout=2)
+    for _, service in source._services:
+        session = service.session
+        if isinstance(session, requests.Session):
+            session.mount("https://pypi.org/", ToLocalIndex())
+    answer = source.query(canonicalize_name("six"), Version("1.16.0"))
+    assert isinstance(answer, Unavailable)
+    assert "PyPI: Dependency not found on PyPI and could not be audited" in answer.reason
+    assert any(p == "/pypi/six/1.16.0/json" for p in index.paths())
