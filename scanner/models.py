@@ -365,6 +365,16 @@ class BaselineDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleasePoint:
+    """One release on a package's timeline."""
+
+    version: str
+    uploaded: str  # ISO date-time of its first file
+    yanked: bool
+    attested: bool | None  # None: provenance not known for it
+
+
+@dataclass(frozen=True, slots=True)
 class PackageReport:
     """Everything the scan concluded about one package."""
 
@@ -389,6 +399,7 @@ class PackageReport:
     path_risk: float | None = None
     blast_radius: int = 0
     waived: tuple[Waived, ...] = ()
+    releases: tuple[ReleasePoint, ...] = ()  # the timeline, newest last (at most 60)
 
     @property
     def worst(self) -> Severity | None:

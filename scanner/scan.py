@@ -30,6 +30,7 @@ from scanner.models import (
     PackageReport,
     ProjectFiles,
     ProjectInfo,
+    ReleasePoint,
     ScanResult,
     SourceKind,
     Unavailable,
@@ -213,6 +214,37 @@ def _report(
         waived=tuple(
             Waived(f, w.reason, str(w.expires) if w.expires else None) for f, w in applied.waived
         ),
+        releases=_timeline(evidence),
+    )
+
+
+TIMELINE = 60
+
+
+def _timeline(evidence: Evidence) -> tuple[ReleasePoint, ...]:
+    """The last releases with their first upload, yanked state and, where read, attestation."""
+    files = evidence.files
+    if not isinstance(files, ProjectFiles):
+        return ()
+    first: dict[str, tuple[str, bool]] = {}
+    yanked: dict[str, bool] = {}
+    for file in files.files:
+        if file.version is None or file.upload_time is None:
+            continue
+        key = str(file.version)
+        stamp = file.upload_time.isoformat()
+        if key not in first or stamp < first[key][0]:
+            first[key] = (stamp, True)
+        yanked[key] = yanked.get(key, True) and file.yanked
+    attested = {r.version: r.attested for r in evidence.earlier_provenance}
+    if evidence.provenance is not None:
+        known = all(f.state != "unknown" for f in evidence.provenance.files)
+        if known:
+            attested[evidence.provenance.version] = evidence.provenance.attested
+    points = sorted(first.items(), key=lambda item: item[1][0])[-TIMELINE:]
+    return tuple(
+        ReleasePoint(version, stamp, yanked.get(version, False), attested.get(version))
+        for version, (stamp, _) in points
     )
 
 

@@ -1,0 +1,1 @@
+"""The Textual graph browser: a client of `scanner` (which never imports it)."""

@@ -95,6 +95,15 @@ def _package(p: PackageReport) -> dict[str, Any]:
             for d in p.deductions
         ],
         "findings": [finding_dict(f) for f in p.findings],
+        "releases": [
+            {
+                "version": r.version,
+                "uploaded": r.uploaded,
+                "yanked": r.yanked,
+                "attested": r.attested,
+            }
+            for r in p.releases
+        ],
         "waived": [
             {**finding_dict(w.finding), "reason": w.reason, "expires": w.expires} for w in p.waived
         ],
