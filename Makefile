@@ -22,8 +22,8 @@ demo: setup
 	-$(BIN)/trustscan scan requirements.lock
 
 lint: setup
-	$(BIN)/ruff check scanner tui tests scripts
-	$(BIN)/ruff format --check scanner tui tests scripts
+	$(BIN)/ruff check scanner tui tests scripts bench
+	$(BIN)/ruff format --check scanner tui tests scripts bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

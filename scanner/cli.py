@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
 
     commands.add_parser("signals", help="the signal catalog, with rationale and thresholds")
+    commands.add_parser(
+        "tui", help="browse a scan's graph in the terminal: trustscan tui [PATH] [--scan ID]"
+    )
 
     h = commands.add_parser(
         "history",
@@ -161,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _provenance(args)
         if args.command in ("history", "scans", "diff"):
             return _store_command(args)
+        if args.command == "tui":  # the trustscan command starts it: scanner never loads it
+            raise UsageError("the terminal UI starts from the `trustscan` command")
         if args.command == "signals":
             sys.stdout.write(render_catalog())
             return 0
@@ -175,6 +180,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    progress = None if args.no_progress else _progress_bar()
+    result, _ = execute_scan(args, progress)
+    fmt = args.format or ("table" if sys.stdout.isatty() else "text")
+    _emit(FORMATS[fmt](result), args.output)
+    print(summary_line(result), file=sys.stderr)
+    return result.verdict.exit_code
+
+
+def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[ScanResult, int]:
+    """Run `trustscan scan` as parsed in `args`, record it; (result, scan id)."""
     path = args.path
     if args.env or args.python:
         folders = site_packages(args.python)
@@ -209,7 +224,6 @@ def _scan(args: argparse.Namespace) -> int:
         cache_dir = store.path.parent / "pip-audit-cache"
         sources.append(PipAuditSource(cache_dir, store, offline=args.offline, ttl=config.ttl))
     try:
-        progress = None if args.no_progress else _progress_bar()
         result = scan(
             lock,
             Index(client, index_url),
@@ -226,14 +240,11 @@ def _scan(args: argparse.Namespace) -> int:
             else ResolverOptions(env, _cutoff(args.exclude_newer), args.pre),
             history=store.previous_observation,
         )
-        _record(store, result, path, args)
+        scan_id = _record(store, result, path, args)
     finally:
         client.close()
         store.close()
-    fmt = args.format or ("table" if sys.stdout.isatty() else "text")
-    _emit(FORMATS[fmt](result), args.output)
-    print(summary_line(result), file=sys.stderr)
-    return result.verdict.exit_code
+    return result, scan_id
 
 
 def _policy(args: argparse.Namespace, lock_dir: Path) -> Policy:
@@ -391,14 +402,14 @@ def _progress_bar() -> Progress | None:
     return update
 
 
-def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespace) -> None:
+def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespace) -> int:
     options = {
         "index_url": result.index_url,
         "offline": args.offline,
         "python_version": result.environment.get("python_full_version"),
         "platform": result.environment.get("sys_platform"),
     }
-    store.record_scan(
+    return store.record_scan(
         {
             "started_at": result.started_at.isoformat(),
             "input": str(Path(path).resolve()),

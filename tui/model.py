@@ -74,9 +74,15 @@ class ReportModel:
         return True
 
     def summary(self) -> dict[str, Any]:
-        counts = dict(self.report["summary"])
-        failing = sum(1 for p in self.packages.values() if self.worst(p["name"]) in ("high", "critical"))
-        counts["failing"] = failing
-        counts["verdict"] = self.report["verdict"]["label"]
-        counts["exit_code"] = self.report["verdict"]["exit_code"]
-        return counts
+        """Counts for the status line, from the packages shown."""
+        packages = list(self.packages.values())
+        return {
+            "packages": len(packages),
+            "not_evaluated": sum(not p["evaluated"] for p in packages),
+            "vulnerabilities_unknown": sum(
+                p["families"].get("vulnerabilities", {}).get("state") == "unknown" for p in packages
+            ),
+            "failing": sum(self.worst(p["name"]) in ("high", "critical") for p in packages),
+            "verdict": self.report["verdict"]["label"],
+            "exit_code": self.report["verdict"]["exit_code"],
+        }

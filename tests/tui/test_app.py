@@ -1,0 +1,225 @@
+"""The terminal UI: Pilot for behaviour, SVG snapshots for looks."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from textual.widgets import Static, TabbedContent
+
+from tests.conftest import DATA
+from tui.app import TrustscanApp
+from tui.model import ReportModel
+from tui.widgets.details import Details
+from tui.widgets.graph_tree import GraphTree
+
+REPORT = json.loads((DATA / "tui" / "report.json").read_text())
+SIZE = (120, 36)
+
+
+def sync(test):
+    """Run an async Pilot test without an asyncio plugin."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        return asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+def app() -> TrustscanApp:
+    return TrustscanApp(report=json.loads(json.dumps(REPORT)))
+
+
+def body(pilot, tab: str) -> str:
+    """The text of a details tab, as a terminal would show it."""
+    from rich.console import Console
+
+    view = pilot.app.screen.query_one(Details).views[tab]
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(view)
+    return console.export_text()
+
+
+@sync
+async def test_opens_with_roots_and_summary():
+    async with app().run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(GraphTree)
+        labels = [str(n.label) for n in tree.root.children]
+        assert len(labels) == len(REPORT["roots"])
+        assert any("ddtrace" in label for label in labels)
+        summary = str(pilot.app.screen.query_one("#summary", Static).content)
+        assert "14 packages" in summary and "verdict fail (exit 1)" in summary
+
+
+@sync
+async def test_navigate_and_shared_node_is_marked():
+    async with app().run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(GraphTree)
+        ddtrace = next(n for n in tree.root.children if n.data.name == "ddtrace")
+        gunicorn = next(n for n in tree.root.children if n.data.name == "gunicorn")
+        tree.move_cursor(ddtrace)
+        await pilot.press("enter")
+        tree.move_cursor(gunicorn)
+        await pilot.press("enter")
+        await pilot.pause()
+        under_gunicorn = [str(c.label) for c in gunicorn.children]
+        assert any("evil-pkg" in label and "(*)" in label for label in under_gunicorn)
+        ref = next(c for c in gunicorn.children if c.data.name == "evil-pkg")
+        tree.move_cursor(ref)
+        await pilot.press("o")  # jump to the expanded occurrence
+        await pilot.pause()
+        assert tree.cursor_node is tree.primary["evil-pkg"]
+        assert tree.cursor_node.parent is ddtrace
+
+
+@sync
+async def test_search_jumps_to_a_package():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"typing", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(GraphTree)
+        assert tree.cursor_node.data.name == "typing-extensions"
+        assert "typing-extensions" in body(pilot, "summary")
+
+
+@sync
+async def test_filter_by_severity_signal_and_unevaluated():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("f", *"severity:high", "enter")
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(GraphTree)
+        names = {n.data.name for n in tree.root.children}
+        assert names == {"evil-pkg", "jeilyfish", "requests", "six"}
+        await pilot.press("f", *"signal:sdist-only", "enter")
+        await pilot.pause()
+        assert {n.data.name for n in tree.root.children} == {"docopt"}
+        await pilot.press("f", "enter")  # empty: back to the graph
+        await pilot.pause()
+        assert len(tree.root.children) == len(REPORT["roots"])
+
+
+@sync
+async def test_paths_tab_lists_every_path_of_a_shared_package():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"evil", "enter")
+        await pilot.pause()
+        pilot.app.screen.query_one(TabbedContent).active = "tab-paths"
+        await pilot.pause()
+        text = body(pilot, "paths")
+        assert "2 path(s)" in text and "blast radius 2" in text
+        assert "ddtrace → evil-pkg" in text and "gunicorn → evil-pkg" in text
+
+
+@sync
+async def test_inverted_view_shows_dependents():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"evil", "enter", "i")
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(GraphTree)
+        (top,) = tree.root.children
+        assert top.data.name == "evil-pkg"
+        top.expand()
+        await pilot.pause()
+        assert {c.data.name for c in top.children} == {"ddtrace", "gunicorn"}
+        await pilot.press("i")
+        await pilot.pause()
+        assert len(tree.root.children) == len(REPORT["roots"])
+
+
+@sync
+async def test_sort_by_score_puts_the_lowest_first():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(GraphTree)
+        scores = [pilot.app.screen.model.score(n.data.name) for n in tree.root.children]
+        known = [s for s in scores if s is not None]
+        assert known == sorted(known)
+
+
+@sync
+async def test_hostile_metadata_stays_text():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"evil", "enter")
+        await pilot.pause()
+        summary = body(pilot, "summary")
+        assert "[bold red]PWNED[/]" in summary  # shown, not applied
+        assert "\x1b" not in summary and "\u202e" not in summary and "\x07" not in summary
+        pilot.app.screen.query_one(TabbedContent).active = "tab-findings"
+        await pilot.pause()
+        findings = body(pilot, "findings")
+        assert "[link=https://evil.example]evil[/link]" in findings
+        assert "[blink]requests[/blink]" in findings and "\x1b" not in findings
+
+
+@sync
+async def test_cycles_are_cut_and_marked():
+    report = json.loads(json.dumps(REPORT))
+    packages = {p["name"]: p for p in report["packages"]}
+    packages["evil-pkg"]["dependencies"] = ["ddtrace"]
+    packages["ddtrace"]["dependents"].append("evil-pkg")
+    model = ReportModel(report)
+    async with TrustscanApp(report=report).run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"evil", "enter")
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(GraphTree)
+        node = tree.cursor_node
+        node.expand()
+        await pilot.pause()
+        assert any("(cycle)" in str(c.label) for c in node.children)
+    assert model.paths_to("evil-pkg")
+
+
+def test_model_filters_unevaluated():
+    model = ReportModel(REPORT)
+    flagged = [n for n in model.packages if model.passes(n, "unevaluated")]
+    assert flagged  # provenance is unknown everywhere on an api-1.1 index
+
+
+# --- snapshots (pytest-textual-snapshot): the clock is not shown; no cursor blinks ------
+
+
+def test_snapshot_browser(snap_compare):
+    assert snap_compare(app(), terminal_size=SIZE)
+
+
+def test_snapshot_expanded_hostile_package(snap_compare):
+    assert snap_compare(app(), press=["slash", *"evil", "enter"], terminal_size=SIZE)
+
+
+def test_snapshot_paths_tab(snap_compare):
+    async def paths(pilot):
+        await pilot.press("slash", *"evil", "enter")
+        pilot.app.screen.query_one(TabbedContent).active = "tab-paths"
+        await pilot.pause()
+
+    assert snap_compare(app(), run_before=paths, terminal_size=SIZE)
+
+
+def test_snapshot_filtered(snap_compare):
+    assert snap_compare(app(), press=["f", *"severity:high", "enter"], terminal_size=SIZE)
+
+
+def test_snapshot_help(snap_compare):
+    assert snap_compare(app(), press=["question_mark"], terminal_size=SIZE)
+
+
+def test_tui_command_is_outside_scanner():
+    code = "import sys, tui.cli; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("argv", [["tui", "--scan", "999"]])
+def test_tui_unknown_scan_is_a_clear_error(argv, capsys):
+    from tui.cli import main
+
+    assert main(argv) == 2
+    assert "no scan 999" in capsys.readouterr().err

@@ -1,0 +1,67 @@
+"""The `trustscan` command: `trustscan tui` opens the browser, the rest is scanner.cli.
+
+Keeping this entry point in `tui` lets `scanner` stay free of Textual: importing
+this module loads neither Textual nor the app until `tui` is asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from scanner import cli as scanner_cli
+from scanner.errors import TrustscanError, UsageError
+from scanner.report.json import to_dict
+from scanner.store import Store
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "tui":
+        try:
+            return run_tui(args[1:])
+        except TrustscanError as e:
+            for line in e.diagnostics():
+                print(f"trustscan: {line}", file=sys.stderr)
+            return e.exit_code
+    return scanner_cli.main(args)
+
+
+def run_tui(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="trustscan tui",
+        add_help=True,
+        description="Scan (or open a stored scan) and browse it.",
+    )
+    parser.add_argument("--scan", type=int, help="open this stored scan (see `trustscan scans`)")
+    parser.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+    own, rest = parser.parse_known_args(argv)
+    store = Store(own.db) if own.db else Store()
+    history = _history(store)
+    from tui.app import TrustscanApp  # Textual loads only here
+
+    if own.scan is not None:
+        report = store.report(own.scan)
+        if not report or (not report.get("packages") and report.get("tool") != "trustscan"):
+            raise UsageError(f"no scan {own.scan} in the store ({store.path})")
+        TrustscanApp(report=report, history=history).run()
+        return 0
+    scan_args = scanner_cli.build_parser().parse_args(
+        ["scan", *rest, *(["--db", own.db] if own.db else []), "--no-progress"]
+    )
+
+    def runner(progress: Any) -> tuple[dict[str, Any], int | None]:
+        result, scan_id = scanner_cli.execute_scan(scan_args, progress)
+        return to_dict(result), scan_id
+
+    TrustscanApp(runner=runner, label=scan_args.path or "the lockfile here", history=history).run()
+    return 0
+
+
+def _history(store: Store) -> Any:
+    def lookup(name: str) -> tuple[list[Any], list[dict[str, Any]]]:
+        return store.observations(name), store.releases(name)
+
+    return lookup

@@ -1,0 +1,112 @@
+"""The graph browser: the tree on the left, a package's evidence on the right."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tree
+
+from tui.model import ReportModel
+from tui.screens.dialogs import FilterScreen, HelpScreen
+from tui.widgets.details import Details, HistoryLookup
+from tui.widgets.graph_tree import Entry, GraphTree
+
+
+class BrowserScreen(Screen[None]):
+    BINDINGS = [
+        Binding("/", "search", "search"),
+        Binding("f", "filter", "filter"),
+        Binding("s", "sort", "sort by score"),
+        Binding("i", "invert", "dependents"),
+        Binding("?", "help", "keys"),
+        Binding("q", "app.quit", "quit"),
+        Binding("escape", "close_search", show=False),
+    ]
+
+    def __init__(self, model: ReportModel, history: HistoryLookup | None = None) -> None:
+        super().__init__()
+        self.model = model
+        self.history = history
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._summary_line(), id="summary", markup=False)
+        with Horizontal(id="main"):
+            yield GraphTree(self.model, id="tree")
+            yield Details(self.model, self.history)
+        yield Input(placeholder="package name, Enter to jump", id="search")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tree = self.query_one(GraphTree)
+        tree.rebuild()
+        tree.focus()
+        first = next(iter(self.model.roots), None)
+        if first is not None:
+            self.query_one(Details).show(first)
+
+    def _summary_line(self) -> Text:
+        s = self.model.summary()
+        style = {"pass": "bold green", "fail": "bold red"}.get(s["verdict"], "bold magenta")
+        line = Text(
+            f" {s['packages']} packages · {s['failing']} failing (high+) · "
+            f"{s['not_evaluated']} not evaluated · vulnerabilities unknown for "
+            f"{s['vulnerabilities_unknown']} · verdict "
+        )
+        line.append(f"{s['verdict']} (exit {s['exit_code']})", style=style)
+        return line
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Entry]) -> None:
+        entry = event.node.data
+        if entry is not None and entry.name is not None:
+            self.query_one(Details).show(entry.name)
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        search.value = ""
+        search.focus()
+
+    def action_close_search(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.query_one(GraphTree).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        tree = self.query_one(GraphTree)
+        match = next(self.model.matches(event.value), None)
+        self.action_close_search()
+        if match is None:
+            self.notify(f"no package matches {event.value!r}", severity="warning")
+            return
+        if not tree.select_name(match):
+            tree.rule, tree.inverted = None, None
+            tree.rebuild()
+            tree.select_name(match)
+        self.query_one(Details).show(match)
+
+    def action_filter(self) -> None:
+        def apply(rule: str | None) -> None:
+            tree = self.query_one(GraphTree)
+            tree.rule = rule or None
+            tree.rebuild()
+
+        self.app.push_screen(FilterScreen(self.model), apply)
+
+    def action_sort(self) -> None:
+        tree = self.query_one(GraphTree)
+        tree.sort_by_score = not tree.sort_by_score
+        tree.rebuild()
+
+    def action_invert(self) -> None:
+        tree = self.query_one(GraphTree)
+        node = tree.cursor_node
+        if tree.inverted:
+            tree.inverted = None
+        elif node is not None and node.data is not None and node.data.name is not None:
+            tree.inverted = node.data.name
+        tree.rebuild()
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen())
