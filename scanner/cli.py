@@ -40,7 +40,7 @@ from scanner.resolver import ResolverOptions
 from scanner.scan import Progress, scan
 from scanner.signals import CATALOG
 from scanner.store import Store
-from scanner.text import inert
+from scanner.text import bounded, inert
 from scanner.vulns import OsvDatabase, VulnerabilitySource
 
 
@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a cached index answer is used without asking again (default 3600)",
     )
     s.add_argument("--refresh", action="store_true", help="revalidate every cached answer")
+    s.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds to wait for a server (default 30)"
+    )
+    s.add_argument(
+        "--max-page-mb", type=float, default=64.0, help="largest index answer accepted (MB)"
+    )
     s.add_argument("--db", help="evidence store (env TRUSTSCAN_DB; default: user data dir)")
     s.add_argument("--python-version", help="target Python for markers (default: this one)")
     s.add_argument("--platform", help="target platform for markers: linux, darwin, win32")
@@ -218,6 +224,9 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
         offline=args.offline,
         retries=max(0, args.retries),
         ttl=0.0 if args.refresh else max(0.0, args.max_age),
+        connect_timeout=min(10.0, args.timeout),
+        read_timeout=args.timeout,
+        max_page_bytes=int(args.max_page_mb * 1024 * 1024),
     )
     client = HttpClient(config, cache=store)
     if not args.no_live_advisories:
@@ -419,7 +428,7 @@ def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespac
             "packages": len(result.packages),
             "exit_code": result.verdict.exit_code,
         },
-        to_dict(result),
+        bounded(to_dict(result)),  # type: ignore[arg-type]
         result,
         observe=not args.offline,  # cached answers are not a new observation
     )

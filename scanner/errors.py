@@ -48,5 +48,9 @@ class FetchError(TrustscanError):
         super().__init__(f"{url}: {reason}")
 
 
+class ArchiveRejected(FetchError):
+    """A distribution archive was refused: malformed, oversized, a bomb, or hostile."""
+
+
 class StoreError(TrustscanError):
     """The local evidence store cannot be opened or written."""

@@ -138,6 +138,7 @@ class Unavailable:
 
     reason: str
     url: str | None = None
+    archive: bool = False  # the file was fetched, and refused as unsafe or malformed
 
 
 @dataclass(frozen=True, slots=True)

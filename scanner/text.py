@@ -34,3 +34,16 @@ def inert(value: object, limit: int = DEFAULT_LIMIT) -> str:
 def _replacement(match: re.Match[str]) -> str:
     char = match.group()
     return " " if char in "\n\r" else "\ufffd" if char != "\x00" else ""
+
+
+def bounded(value: object, limit: int = 4000) -> object:
+    """`value` (JSON-like) with every string cut to `limit` characters, saying so."""
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return f"{value[:limit]}…[{len(value) - limit} more characters cut]"
+    if isinstance(value, dict):
+        return {k: bounded(v, limit) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [bounded(v, limit) for v in value]
+    return value

@@ -18,6 +18,7 @@ FIRES = {
     "hash-mismatch": "a sha256 recorded in the lockfile matches no file of that release on the index (only for packages locked from the scanned index). Data: lockfile, Simple API.",
     "not-on-index": "the name does not exist on the index (dependency-confusion risk for a private name), or the pinned release is no longer served (releases are removed after compromises). Data: Simple API.",
     "not-from-index": "the locked package comes from a URL, VCS or local path (medium), or from another index (low): nothing on the scanned index vouches for it. Data: lockfile.",
+    "unsafe-archive": "the file read for core metadata was refused: a malformed zip or tar, a member that claims or inflates past 2 MiB, a PKG-INFO that is a link, more than 20,000 members before it, or more than 8 MiB of range reads. Nothing is ever extracted. Data: the archive, read as data.",
     "attestation-invalid": "a file's PEP 740 attestation does not verify for its name and sha256, or its signing identity is not the publisher it claims. Data: provenance (verified offline).",
     "lock-identity-mismatch": "pylock.toml `attestation-identities` name a publisher that the index's provenance does not show. Data: lockfile, provenance.",
     "provenance-dropped": "the index lists no attestation for the pinned release, while the release before it was attested, or most of the last five were. Data: provenance of earlier releases (read only as far back as needed).",

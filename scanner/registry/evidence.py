@@ -12,7 +12,7 @@ from email.utils import getaddresses
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from scanner.errors import FetchError
+from scanner.errors import ArchiveRejected, FetchError
 from scanner.models import (
     Advisory,
     CoreMetadata,
@@ -63,7 +63,7 @@ def collect_evidence(
         try:
             metadata = fetch_core_metadata(index.client, chosen)
         except FetchError as e:
-            metadata = Unavailable(e.reason, e.url)
+            metadata = Unavailable(e.reason, e.url, archive=isinstance(e, ArchiveRejected))
     vulnerabilities = None
     emails: tuple[ReleaseEmails, ...] = ()
     provenance = None

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,6 +28,7 @@ from scanner import __version__
 from scanner.errors import FetchError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_REDIRECTS = 5
 USER_AGENT = f"trustscan/{__version__}"
 
 
@@ -90,6 +92,7 @@ class ClientConfig:
     backoff: float = 0.5  # seconds; doubled per attempt, with jitter
     max_retry_after: float = 60.0  # a server asking for a longer wait is an error
     ttl: float = 3600.0  # seconds a cached index page is fresh
+    max_page_bytes: int = 64 * 1024 * 1024  # an index page (the largest seen is ~38 MB)
     jobs: int = 8
     offline: bool = False
 
@@ -224,8 +227,25 @@ class HttpClient:
         raise FetchError(url, f"{last_error} (after {self.config.retries + 1} attempts)")
 
     def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+        """One GET, following at most MAX_REDIRECTS redirects, never to another host."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self._get_once(url, headers, max_bytes)
+            location = response.headers.get("location")
+            if response.status not in (301, 302, 303, 307, 308) or not location:
+                return response
+            target = urljoin(response.url, location)
+            if urlsplit(target).netloc != urlsplit(url).netloc:
+                raise FetchError(
+                    url, f"redirect to another host refused ({urlsplit(target).netloc})"
+                )
+            url = target
+        raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
         timeout = (self.config.connect_timeout, self.config.read_timeout)
-        with self._session.get(url, headers=headers, timeout=timeout, stream=True) as raw:
+        with self._session.get(
+            url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+        ) as raw:
             declared = raw.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(

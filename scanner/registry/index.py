@@ -39,7 +39,6 @@ from scanner.registry.http import HttpClient, Response
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 DEFAULT_INDEX = "https://pypi.org/"
-MAX_INDEX_PAGE = 64 * 1024 * 1024  # the largest project JSON seen is ~30 MB
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar", ".egg", ".exe")
 
 
@@ -65,14 +64,18 @@ class Index:
 
     def files(self, name: NormalizedName) -> ProjectFiles | Missing:
         url = self.simple_url(name)
-        response = self.client.get(url, accept=SIMPLE_JSON, max_bytes=MAX_INDEX_PAGE)
+        response = self.client.get(
+            url, accept=SIMPLE_JSON, max_bytes=self.client.config.max_page_bytes
+        )
         if response.status == 404:
             return Missing(url)
         return parse_simple(name, response)
 
     def project(self, name: NormalizedName) -> ProjectInfo | Missing:
         url = self.project_url(name)
-        response = self.client.get(url, accept="application/json", max_bytes=MAX_INDEX_PAGE)
+        response = self.client.get(
+            url, accept="application/json", max_bytes=self.client.config.max_page_bytes
+        )
         if response.status == 404:
             return Missing(url)
         return parse_project(response)

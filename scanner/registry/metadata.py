@@ -16,7 +16,7 @@ import tarfile
 import zipfile
 from typing import Literal
 
-from scanner.errors import FetchError
+from scanner.errors import ArchiveRejected, FetchError
 from scanner.models import CoreMetadata, DistFile
 from scanner.registry.http import HttpClient
 
@@ -52,7 +52,7 @@ def fetch_core_metadata(client: HttpClient, file: DistFile) -> CoreMetadata:
         data = client.derived(f"{file.url}#PKG-INFO", lambda: _sdist_metadata(client, file))
         return parse_metadata(data, file.url, "sdist")
     except ArchiveError as e:
-        raise FetchError(file.url, f"unreadable archive: {e}") from e
+        raise ArchiveRejected(file.url, f"archive refused: {e}") from e
 
 
 def parse_metadata(

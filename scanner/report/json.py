@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from scanner.models import Finding, PackageReport, ScanResult
+from scanner.text import bounded
 
 SCHEMA_VERSION = "1.0"
 
@@ -44,7 +45,8 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
 
 
 def render_json(result: ScanResult) -> str:
-    return json.dumps(to_dict(result), indent=2, sort_keys=False) + "\n"
+    """JSON escapes control and non-ASCII characters; long metadata strings are cut."""
+    return json.dumps(bounded(to_dict(result)), indent=2, sort_keys=False) + "\n"
 
 
 def summary_counts(result: ScanResult) -> dict[str, int]:

@@ -11,7 +11,7 @@ from typing import Any
 from scanner import __version__
 from scanner.models import PackageReport, ScanResult, Severity
 from scanner.signals import CATALOG
-from scanner.text import inert
+from scanner.text import bounded, inert
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 HOME = "https://github.com/trustscan/trustscan"
@@ -71,7 +71,7 @@ def render_sarif(result: ScanResult) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2) + "\n"
+    return json.dumps(bounded(document), indent=2) + "\n"
 
 
 def _result(package: PackageReport, i: int, index: dict[str, int]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.models import Evidence, Finding
-from scanner.signals.integrity import HASH_MISMATCH, NOT_FROM_INDEX, NOT_ON_INDEX
+from scanner.signals.integrity import HASH_MISMATCH, NOT_FROM_INDEX, NOT_ON_INDEX, UNSAFE_ARCHIVE
 from scanner.signals.interface import Signal, SignalContext
 from scanner.signals.maintainers import (
     MAINTAINER_EMAIL_CHANGED,
@@ -41,6 +41,7 @@ CATALOG: tuple[Signal, ...] = (
     HASH_MISMATCH,
     NOT_ON_INDEX,
     NOT_FROM_INDEX,
+    UNSAFE_ARCHIVE,
     # provenance
     ATTESTATION_INVALID,
     LOCK_IDENTITY_MISMATCH,

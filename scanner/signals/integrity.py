@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from scanner.models import Evidence, Finding, Missing, ProjectFiles, Severity, SourceKind
+from scanner.models import (
+    Evidence,
+    Finding,
+    Missing,
+    ProjectFiles,
+    Severity,
+    SourceKind,
+    Unavailable,
+)
 from scanner.signals.interface import Signal, SignalContext
 
 
@@ -71,6 +79,26 @@ def _not_from_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> I
     )
 
 
+def _unsafe_archive(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    metadata = evidence.metadata
+    if isinstance(metadata, Unavailable) and metadata.archive:
+        yield signal.finding(
+            evidence,
+            f"a file of this release was refused when read as data: {metadata.reason}",
+            url=metadata.url,
+            reason=metadata.reason,
+        )
+
+
+UNSAFE_ARCHIVE = Signal(
+    id="unsafe-archive",
+    title="Archive refused",
+    severity=Severity.HIGH,
+    family="integrity",
+    rationale="A wheel or sdist that is malformed, a compression bomb, or carries links and "
+    "traversing paths where metadata should be, is not what a build tool makes.",
+    check=_unsafe_archive,
+)
 NOT_ON_INDEX = Signal(
     id="not-on-index",
     title="Not on the index",
