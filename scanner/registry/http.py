@@ -331,6 +331,8 @@ def describe(error: requests.RequestException) -> str:
         return "connection broken mid-body"
     if isinstance(error, requests.ConnectionError):
         text = str(error)
+        if "Read timed out" in text:
+            return "read timed out"
         if "Connection reset" in text or "RemoteDisconnected" in text:
             return "connection reset"
         if "Name or service not known" in text or "NameResolutionError" in text:

@@ -47,18 +47,37 @@ class Store:
             self.db.execute("PRAGMA foreign_keys = ON")
             if str(target) != ":memory:":
                 self.db.enable_wal()
-            MIGRATIONS.apply(self.db)
+            self._lock = threading.RLock()
+            with self.atomic() as db:  # another process may be migrating the same file
+                MIGRATIONS.apply(db)
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open the store at {target}: {e}") from e
-        self._lock = threading.RLock()
 
     def close(self) -> None:
         self.db.close()
 
     @contextmanager
     def atomic(self) -> Iterator[Database]:
-        with self._lock, self.db.atomic():
-            yield self.db
+        """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
+
+        A deferred transaction that reads and then writes can fail at once with
+        "database is locked" when another process wrote in between; an immediate
+        one waits its turn (up to the connection's 30 s busy timeout).
+        """
+        with self._lock:
+            connection = self.db.conn
+            if connection.in_transaction:
+                with self.db.atomic():
+                    yield self.db
+                return
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
 
     # --- HTTP cache (implements scanner.registry.http.ResponseCache) -----------
 
