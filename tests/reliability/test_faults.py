@@ -8,6 +8,7 @@ as clean.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sqlite3
@@ -75,28 +76,61 @@ FAULTS = {
     "500": (PROJECT, Fault(status=500), "HTTP 500"),
     "502": (PROJECT, Fault(status=502), "HTTP 502"),
     "503": (SIMPLE, Fault(status=503), "HTTP 503"),
-    "truncated JSON": (PROJECT, Fault(action=_typed(200, b'{"info": {"name": "six", "sum',
-                                                         "application/json")), "invalid JSON"),
-    "HTML error page with 200": (SIMPLE, Fault(action=_typed(200, b"<html>Down for maintenance</html>",
-                                                             "text/html")), "got text/html"),
-    "wrong content type": (SIMPLE, Fault(action=_typed(200, b'{"files": []}', "text/plain")),
-                           "expected application/vnd.pypi.simple.v1\\+json"),
-    "body larger than the bound": (PROJECT, Fault(action=_typed(200, b"x" * 3_000_000,
-                                                                "application/json")), "limit"),
+    "truncated JSON": (
+        PROJECT,
+        Fault(action=_typed(200, b'{"info": {"name": "six", "sum', "application/json")),
+        "invalid JSON",
+    ),
+    "HTML error page with 200": (
+        SIMPLE,
+        Fault(action=_typed(200, b"<html>Down for maintenance</html>", "text/html")),
+        "got text/html",
+    ),
+    "wrong content type": (
+        SIMPLE,
+        Fault(action=_typed(200, b'{"files": []}', "text/plain")),
+        "expected application/vnd.pypi.simple.v1\\+json",
+    ),
+    "body larger than the bound": (
+        PROJECT,
+        Fault(action=_typed(200, b"x" * 3_000_000, "application/json")),
+        "limit",
+    ),
     "redirect loop": (SIMPLE, Fault(action=_redirect(SIMPLE)), "redirects"),
-    "redirect to another host": (SIMPLE, Fault(action=_redirect("http://127.0.0.2:9/simple/six/")),
-                                 "another host"),
-    "deeply nested JSON": (PROJECT, Fault(action=_typed(200, b"[" * 200_000 + b"]" * 200_000,
-                                                        "application/json")), "invalid JSON"),
-}  # fmt: skip
+    "redirect to another host": (
+        SIMPLE,
+        Fault(action=_redirect("http://127.0.0.2:9/simple/six/")),
+        "another host",
+    ),
+    "deeply nested JSON": (
+        PROJECT,
+        Fault(action=_typed(200, b"[" * 200_000 + b"]" * 200_000, "application/json")),
+        "invalid JSON",
+    ),
+}
 
 
 def run_scan(capsys, index_url: str, tmp_path, *extra: str):
     lock = tmp_path / "requirements.txt"
     lock.write_text(LOCK_TEXT)
-    code = main(["scan", str(lock), "--index-url", index_url, "--format", "json",
-                 "--no-live-advisories", "--retries", "1", "--timeout", "1",
-                 "--max-page-mb", "2", *extra])  # fmt: skip
+    code = main(
+        [
+            "scan",
+            str(lock),
+            "--index-url",
+            index_url,
+            "--format",
+            "json",
+            "--no-live-advisories",
+            "--retries",
+            "1",
+            "--timeout",
+            "1",
+            "--max-page-mb",
+            "2",
+            *extra,
+        ]
+    )
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 
@@ -141,10 +175,8 @@ def test_connect_timeout(capsys, tmp_path, _private_store):
     for _ in range(8):  # fill the accept queue so the kernel drops further SYNs
         filler = socket.socket()
         filler.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             filler.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
         fillers.append(filler)
     try:
         code, out, err = run_scan(capsys, f"http://127.0.0.1:{port}/", tmp_path)
@@ -180,8 +212,18 @@ def test_two_scans_write_the_same_store_at_once(index, tmp_path):
 
     db = tmp_path / "shared.db"
     env = {**os.environ, "TRUSTSCAN_DB": str(db)}
-    argv = [sys.executable, "-m", "scanner", "scan", "--index-url", index.url, "--format", "json",
-            "--no-live-advisories", "--refresh"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "scanner",
+        "scan",
+        "--index-url",
+        index.url,
+        "--format",
+        "json",
+        "--no-live-advisories",
+        "--refresh",
+    ]
     runs = [
         subprocess.Popen(
             [*argv, str(LOCKS / name)],
@@ -189,7 +231,7 @@ def test_two_scans_write_the_same_store_at_once(index, tmp_path):
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-        )  # fmt: skip
+        )
         for name in ("warehouse-deploy.txt", "flask-tests.txt", "signals.txt")
     ]
     results = [run.communicate(timeout=120) for run in runs]
@@ -226,8 +268,9 @@ def test_scan_killed_at_random_points_then_rescanned(index, tmp_path):
     ]
     rng = random.Random(1234)
     for _ in range(5):
-        process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)  # fmt: skip
+        process = subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.2, 1.5))
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -249,18 +292,30 @@ def test_the_tui_reads_while_a_scan_writes(index, tmp_path):
     db = tmp_path / "live.db"
     store = Store(db)
     scan_id = store.record_scan(
-        {"started_at": "2026-11-25T00:00:00+00:00", "input": "x", "format": "requirements",
-         "packages": 0, "exit_code": 0},
+        {
+            "started_at": "2026-11-25T00:00:00+00:00",
+            "input": "x",
+            "format": "requirements",
+            "packages": 0,
+            "exit_code": 0,
+        },
         json.loads((LOCKS.parent / "tui" / "report.json").read_text()),
-    )  # fmt: skip
+    )
     stop = threading.Event()
 
     def writer():
         other = Store(db)
         while not stop.is_set():
-            other.record_scan({"started_at": "2026-11-25T00:00:01+00:00", "input": "y",
-                               "format": "requirements", "packages": 0, "exit_code": 0},
-                              {"packages": []})  # fmt: skip
+            other.record_scan(
+                {
+                    "started_at": "2026-11-25T00:00:01+00:00",
+                    "input": "y",
+                    "format": "requirements",
+                    "packages": 0,
+                    "exit_code": 0,
+                },
+                {"packages": []},
+            )
         other.close()
 
     thread = threading.Thread(target=writer)
