@@ -36,6 +36,10 @@ test: lint pytest
 record: setup
 	$(BIN)/python scripts/record.py
 
+# Speed against the network floor and pip-audit (prints a table; needs the live index once).
+bench: setup
+	$(BIN)/python bench/run.py
+
 # trustscan's resolver against `uv pip compile` on the corpus pyproject files (online).
 compare-resolver: setup
 	$(BIN)/python scripts/compare_resolver.py

@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail on packages without PEP 740 attestations, and on unknown provenance",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    s.add_argument("--request-log", help=argparse.SUPPRESS)  # JSON Lines, for `make bench`
 
     e = commands.add_parser("explain", help="a package's score, finding by finding (last scan)")
     e.add_argument("name")
@@ -250,6 +251,8 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
             history=store.previous_observation,
         )
         scan_id = _record(store, result, path, args)
+        if args.request_log:
+            _write_request_log(client, args.request_log)
     finally:
         client.close()
         store.close()
@@ -451,6 +454,23 @@ def _selected(args: argparse.Namespace) -> tuple[frozenset[str], frozenset[str]]
         frozenset(g.strip() for g in args.groups.split(",") if g.strip()),
         frozenset(e.strip() for e in args.extras.split(",") if e.strip()),
     )
+
+
+def _write_request_log(client: HttpClient, path: str) -> None:
+    lines = [
+        json.dumps(
+            {
+                "url": r.url,
+                "status": r.status,
+                "bytes": r.bytes,
+                "seconds": round(r.seconds, 4),
+                "source": r.source,
+                "range": r.byte_range,
+            }
+        )
+        for r in client.log.records
+    ]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _input_digest(path: str) -> str | None:

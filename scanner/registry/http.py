@@ -72,6 +72,7 @@ class RequestRecord:
     bytes: int
     seconds: float
     source: str  # "network", "cache", "revalidated"
+    byte_range: str | None = None  # the Range header of a range request
 
 
 @dataclass
@@ -195,7 +196,16 @@ class HttpClient:
         response = self._fetch(url, {"Range": byte_range}, max_bytes)
         if response.status not in (200, 206):
             raise FetchError(url, f"unexpected HTTP {response.status} to a range request")
-        self._record(url, response.status, len(response.body), started, "network")
+        self.log.add(
+            RequestRecord(
+                url,
+                response.status,
+                len(response.body),
+                time.monotonic() - started,
+                "network",
+                byte_range,
+            )
+        )
         return response
 
     def _fetch(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
