@@ -222,7 +222,7 @@ def main() -> int:
     threading.Thread(target=replay.serve_forever, daemon=True).start()
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        for label, lock, hashed in inputs:
+        for label, lock, _hashed in inputs:
             # a first pass records whatever the replay index has not seen yet
             trustscan(lock, replay.base, Path(work) / f"prime-{lock.stem}.db")
             db = Path(work) / f"{lock.stem}.db"
