@@ -127,8 +127,13 @@ class HttpClient:
         accept: str | None = None,
         max_bytes: int,
         immutable: bool = False,
+        shrink: Callable[[bytes], bytes] | None = None,
     ) -> Response:
-        """GET `url`; 200 and 404 are answers, anything else after retries raises."""
+        """GET `url`; 200 and 404 are answers, anything else after retries raises.
+
+        `shrink` turns a fresh 200 body into what is kept and returned (say, a
+        project JSON without the keys nobody reads); it must be idempotent.
+        """
         key = f"{accept or '*'} {url}"
         cached = self.cache.lookup(key) if self.cache is not None else None
         started = time.monotonic()
@@ -152,6 +157,8 @@ class HttpClient:
             return _from_cache(cached)
         if response.status not in (200, 404):
             raise FetchError(url, f"unexpected HTTP {response.status}", response.status)
+        if shrink is not None and response.status == 200:
+            response = Response(response.url, 200, response.headers, shrink(response.body))
         self._save(key, response.url, response.status, response.content_type, response)
         self._record(url, response.status, len(response.body), started, "network")
         return response

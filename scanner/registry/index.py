@@ -10,8 +10,10 @@ relative links (`../../packages/...`), PyPI with absolute ones.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -74,7 +76,10 @@ class Index:
     def project(self, name: NormalizedName) -> ProjectInfo | Missing:
         url = self.project_url(name)
         response = self.client.get(
-            url, accept="application/json", max_bytes=self.client.config.max_page_bytes
+            url,
+            accept="application/json",
+            max_bytes=self.client.config.max_page_bytes,
+            shrink=shrink_project,
         )
         if response.status == 404:
             return Missing(url)
@@ -99,7 +104,12 @@ def parse_simple(name: NormalizedName, response: Response) -> ProjectFiles:
         raise FetchError(
             response.url, f"expected {SIMPLE_JSON}, got {response.content_type or 'no type'}"
         )
-    data = load_json(response, "Simple API JSON")
+    with _heavy(response.body):
+        data = load_json(response, "Simple API JSON")
+        return _simple_from(name, response, data)
+
+
+def _simple_from(name: NormalizedName, response: Response, data: dict[str, Any]) -> ProjectFiles:
     meta = data.get("meta")
     meta = meta if isinstance(meta, Mapping) else {}
     api_version = str(meta.get("api-version", "1.0"))
@@ -201,6 +211,39 @@ def parse_time(value: object) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+_PROJECT_KEYS = ("info", "ownership", "vulnerabilities", "last_serial")
+
+
+_HEAVY = threading.BoundedSemaphore(2)  # parses of multi-megabyte documents at once
+HEAVY_BYTES = 4 * 1024 * 1024
+
+
+@contextlib.contextmanager
+def _heavy(body: bytes) -> Iterator[None]:
+    """Bound peak memory: only two threads turn a huge JSON document into objects at once."""
+    if len(body) < HEAVY_BYTES:
+        yield
+        return
+    with _HEAVY:
+        yield
+
+
+def shrink_project(body: bytes) -> bytes:
+    """Project JSON without `releases`, `urls` and the long description: the files come
+    from the Simple API, and for large projects those keys are most of the bytes
+    (ddtrace's is 38 MB). Malformed bodies are kept as they are, to fail in parsing."""
+    with _heavy(body):
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return body
+        if not isinstance(data, dict) or not isinstance(data.get("info"), dict):
+            return body
+        kept = {k: data[k] for k in _PROJECT_KEYS if k in data}
+        kept["info"] = {k: v for k, v in data["info"].items() if k != "description"}
+        return json.dumps(kept, separators=(",", ":")).encode()
 
 
 def parse_project(response: Response) -> ProjectInfo:
