@@ -61,23 +61,23 @@ class Replay(ThreadingHTTPServer):
         key = hashlib.sha256(json.dumps([upstream, sorted(wanted.items())]).encode()).hexdigest()
         file = RECORDINGS / key
         if file.exists():
-            meta_len = int.from_bytes(file.read_bytes()[:4], "big")
             data = file.read_bytes()
+            meta_len = int.from_bytes(data[:4], "big")
             meta = json.loads(data[4 : 4 + meta_len])
-            return meta["status"], meta["headers"], data[4 + meta_len :]
+            return meta["status"], meta["headers"], self._local(data[4 + meta_len :])
         response = self.session.get(upstream, headers=wanted, timeout=60, allow_redirects=False)
         keep = {
             k: v
             for k, v in response.headers.items()
             if k.lower() in ("content-type", "content-range", "location")
         }
-        body = response.content.replace(
-            b"https://files.pythonhosted.org/", self.base.encode() + b"files/"
-        )
         meta = json.dumps({"status": response.status_code, "headers": keep}).encode()
-        if response.status_code in (200, 206, 404):
-            file.write_bytes(len(meta).to_bytes(4, "big") + meta + body)
-        return response.status_code, keep, body
+        if response.status_code in (200, 206, 404):  # stored as served; links rewritten on reply
+            file.write_bytes(len(meta).to_bytes(4, "big") + meta + response.content)
+        return response.status_code, keep, self._local(response.content)
+
+    def _local(self, body: bytes) -> bytes:
+        return body.replace(b"https://files.pythonhosted.org/", self.base.encode() + b"files/")
 
 
 class _Handler(BaseHTTPRequestHandler):
