@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from packaging.version import InvalidVersion, Version
+
 from scanner.models import INDEX_SOURCE, Diagnostic, PackageSource, SourceKind
 
 PUBLIC_INDEXES = ("https://pypi.org/simple", "https://pypi.python.org/simple")
@@ -77,3 +79,20 @@ def hash_string(value: object) -> str | None:
         if algorithm and digest and all(c in "0123456789abcdefABCDEF" for c in digest):
             return f"{algorithm.lower()}:{digest.lower()}"
     return None
+
+
+def name_and_version(
+    raw: Mapping[str, Any], key: str, line: int | None, problems: Problems
+) -> tuple[str, Version | None] | None:
+    """A lock entry's name and optional version; None after saying what is wrong."""
+    name = as_str(raw.get("name"))
+    if name is None:
+        problems.add(line, f"{key}.name", "missing or not a string")
+        return None
+    if raw.get("version") is None:
+        return name, None
+    try:
+        return name, Version(str(raw["version"]))
+    except InvalidVersion:
+        problems.add(line, f"{key}.version", f"invalid {raw['version']!r}")
+        return None

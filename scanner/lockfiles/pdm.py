@@ -17,6 +17,7 @@ from scanner.lockfiles.common import (
     as_table,
     hash_string,
     index_source,
+    name_and_version,
     table_lines,
 )
 from scanner.lockfiles.toml import load_toml
@@ -78,17 +79,10 @@ def _package(
     legacy_files: Mapping[str, Any],
     problems: Problems,
 ) -> LockedPackage | None:
-    name = as_str(raw.get("name"))
-    if name is None:
-        problems.add(line, f"{key}.name", "missing or not a string")
+    identity = name_and_version(raw, key, line, problems)
+    if identity is None:
         return None
-    version = None
-    if raw.get("version") is not None:
-        try:
-            version = Version(str(raw["version"]))
-        except InvalidVersion:
-            problems.add(line, f"{key}.version", f"invalid {raw['version']!r}")
-            return None
+    name, version = identity
     files = as_list(raw.get("files")) or as_list(legacy_files.get(f"{name} {raw.get('version')}"))
     edges = []
     for j, line_text in enumerate(as_list(raw.get("dependencies"))):

@@ -19,6 +19,7 @@ from scanner.lockfiles.common import (
     as_table,
     hash_string,
     index_source,
+    name_and_version,
     table_lines,
 )
 from scanner.lockfiles.toml import load_toml
@@ -64,17 +65,10 @@ def parse_uv_lock(text: str, path: str) -> Lock:
 def _package(
     raw: Mapping[str, Any], key: str, line: int | None, path: str, problems: Problems
 ) -> LockedPackage | None:
-    name = as_str(raw.get("name"))
-    if name is None:
-        problems.add(line, f"{key}.name", "missing or not a string")
+    identity = name_and_version(raw, key, line, problems)
+    if identity is None:
         return None
-    version = None
-    if raw.get("version") is not None:
-        try:
-            version = Version(str(raw["version"]))
-        except InvalidVersion:
-            problems.add(line, f"{key}.version", f"invalid {raw['version']!r}")
-            return None
+    name, version = identity
     source, kind = _source(as_table(raw.get("source")))
     hashes = [as_table(raw.get("sdist")).get("hash")]
     hashes += [as_table(w).get("hash") for w in as_list(raw.get("wheels"))]
