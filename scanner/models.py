@@ -184,9 +184,28 @@ class ProjectFiles:
     versions: tuple[str, ...]
     files: tuple[DistFile, ...]
     project_status: str | None = None
+    # Derived once: the files of each release, and each release's first upload.
+    by_version: Mapping[Version, tuple[DistFile, ...]] = field(
+        init=False, repr=False, compare=False
+    )
+    first_uploads: Mapping[Version, datetime] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        grouped: dict[Version, list[DistFile]] = {}
+        first: dict[Version, datetime] = {}
+        for file in self.files:
+            if file.version is None:
+                continue
+            grouped.setdefault(file.version, []).append(file)
+            if file.upload_time is not None:
+                known = first.get(file.version)
+                if known is None or file.upload_time < known:
+                    first[file.version] = file.upload_time
+        object.__setattr__(self, "by_version", {v: tuple(fs) for v, fs in grouped.items()})
+        object.__setattr__(self, "first_uploads", first)
 
     def release(self, version: Version) -> tuple[DistFile, ...]:
-        return tuple(f for f in self.files if f.version == version)
+        return self.by_version.get(version, ())
 
     @property
     def exposes_provenance(self) -> bool:

@@ -11,7 +11,9 @@ relative links (`../../packages/...`), PyPI with absolute ones.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -150,7 +152,7 @@ def _dist_file(project: NormalizedName, raw: Mapping[str, Any], base_url: str) -
     size = raw.get("size")
     return DistFile(
         filename=filename,
-        url=urljoin(base_url, url),
+        url=_join(base_url, url),
         version=file_version(project, filename),
         sha256=_hex(hashes.get("sha256")),
         size=size if isinstance(size, int) else None,
@@ -165,18 +167,40 @@ def _dist_file(project: NormalizedName, raw: Mapping[str, Any], base_url: str) -
         if isinstance(metadata, Mapping)
         else None,
         provenance=provenance,
-        provenance_url=urljoin(base_url, provenance_url) if provenance_url else None,
+        provenance_url=_join(base_url, provenance_url) if provenance_url else None,
     )
 
 
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
 def _hex(value: object) -> str | None:
-    if isinstance(value, str) and value and all(c in "0123456789abcdefABCDEF" for c in value):
+    if isinstance(value, str) and _HEX.fullmatch(value):
         return value.lower()
     return None
 
 
+def _join(base: str, url: str) -> str:
+    """`url` against the page's URL (mirrors answer with relative links), fast when absolute."""
+    return url if url.startswith(("https://", "http://")) else urljoin(base, url)
+
+
+@functools.lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
 def file_version(project: NormalizedName, filename: str) -> Version | None:
     """The version a distribution file belongs to, from its name."""
+    if filename.endswith(".whl"):  # name-version-...: no need to parse the tags here
+        parts = filename.split("-")
+        if len(parts) >= 5 and canonicalize_name(parts[0]) == project:
+            found = _version(parts[1])
+            if found is not None:
+                return found
     try:
         if filename.endswith(".whl"):
             name, version, _, _ = parse_wheel_filename(filename)

@@ -11,14 +11,7 @@ from scanner.models import DistFile, Evidence, ProjectFiles
 
 def release_dates(files: ProjectFiles) -> dict[Version, datetime]:
     """Each release's first upload time (a release is its files' version)."""
-    first: dict[Version, datetime] = {}
-    for file in files.files:
-        if file.version is None or file.upload_time is None:
-            continue
-        known = first.get(file.version)
-        if known is None or file.upload_time < known:
-            first[file.version] = file.upload_time
-    return first
+    return dict(files.first_uploads)
 
 
 def pinned_release(evidence: Evidence) -> tuple[ProjectFiles, Version, tuple[DistFile, ...]] | None:
