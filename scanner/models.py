@@ -532,3 +532,10 @@ class ReleaseEmails:
     author_email: str | None
     maintainer_email: str | None
     source_url: str
+
+
+def email_addresses(*fields: str | None) -> frozenset[str]:
+    """The addresses in Author-email / Maintainer-email style fields, lower case."""
+    from email.utils import getaddresses
+
+    return frozenset(a.lower() for _, a in getaddresses([f or "" for f in fields]) if "@" in a)

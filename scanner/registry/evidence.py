@@ -7,7 +7,6 @@ past this point and never read as clean.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from email.utils import getaddresses
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -26,6 +25,7 @@ from scanner.models import (
     ReleaseProvenance,
     Unavailable,
     VulnerabilityReport,
+    email_addresses,
 )
 from scanner.registry.attestations import (
     EARLIER_RELEASES,
@@ -80,8 +80,7 @@ def collect_evidence(
 
 def addresses(metadata: CoreMetadata) -> frozenset[str]:
     """The author and maintainer e-mail addresses a release declares, lower case."""
-    fields = [metadata.author_email or "", metadata.maintainer_email or ""]
-    return frozenset(a.lower() for _, a in getaddresses(fields) if "@" in a)
+    return email_addresses(metadata.author_email, metadata.maintainer_email)
 
 
 def earlier_emails(

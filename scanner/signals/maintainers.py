@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from email.utils import getaddresses
 
-from scanner.models import CoreMetadata, Evidence, Finding, ProjectFiles, ProjectInfo, Severity
+from scanner.models import (
+    CoreMetadata,
+    Evidence,
+    Finding,
+    ProjectFiles,
+    ProjectInfo,
+    Severity,
+    email_addresses,
+)
 from scanner.signals.history import release_dates
 from scanner.signals.interface import Signal, SignalContext
 
@@ -98,8 +105,10 @@ def _maintainer_email_changed(
     earlier = evidence.earlier_emails
     if not isinstance(metadata, CoreMetadata) or not earlier:
         return
-    current = _addresses(metadata.author_email, metadata.maintainer_email)
-    before = set().union(*(_addresses(e.author_email, e.maintainer_email) for e in earlier))
+    current = email_addresses(metadata.author_email, metadata.maintainer_email)
+    before = frozenset().union(
+        *(email_addresses(e.author_email, e.maintainer_email) for e in earlier)
+    )
     if not current or not before or current & before:
         return
     domains_before = {a.rpartition("@")[2] for a in before}
@@ -111,14 +120,10 @@ def _maintainer_email_changed(
         + ("" if domains_now & domains_before else " (a different domain)"),
         addresses=sorted(current),
         earlier={
-            e.version: sorted(_addresses(e.author_email, e.maintainer_email)) for e in earlier
+            e.version: sorted(email_addresses(e.author_email, e.maintainer_email)) for e in earlier
         },
         sources=[metadata.source_url, *(e.source_url for e in earlier)],
     )
-
-
-def _addresses(*fields: str | None) -> set[str]:
-    return {a.lower() for _, a in getaddresses([f or "" for f in fields]) if "@" in a}
 
 
 def _newest_upload(evidence: Evidence) -> tuple[str, datetime] | None:

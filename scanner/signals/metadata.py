@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from email.utils import getaddresses
 from urllib.parse import urlsplit
 
-from scanner.models import CoreMetadata, Evidence, Finding, ProjectInfo, Severity
+from scanner.models import (
+    CoreMetadata,
+    Evidence,
+    Finding,
+    ProjectInfo,
+    Severity,
+    email_addresses,
+)
 from scanner.signals.interface import Signal, SignalContext
 
 _SOURCE_LABELS = re.compile(r"source|repository|code|github|gitlab|git\b|vcs", re.IGNORECASE)
@@ -82,8 +88,7 @@ def emails_of(evidence: Evidence) -> list[str]:
     source = metadata or project
     if source is None:
         return []
-    fields = [source.author_email or "", source.maintainer_email or ""]
-    return [address.lower() for _, address in getaddresses(fields) if "@" in address]
+    return sorted(email_addresses(source.author_email, source.maintainer_email))
 
 
 def _disposable_email(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:

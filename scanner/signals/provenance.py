@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from scanner.models import Evidence, Finding, Publisher, ReleaseProvenance, Severity
@@ -148,13 +149,7 @@ def _identity_matches(expected: Mapping[str, str], publisher: Publisher) -> bool
 
 
 def _describe(publisher: Publisher) -> dict[str, str | None]:
-    return {
-        "kind": publisher.kind,
-        "repository": publisher.repository,
-        "workflow": publisher.workflow,
-        "environment": publisher.environment,
-        "email": publisher.email,
-    }
+    return asdict(publisher)
 
 
 def _repo_path(url: str) -> str | None:
