@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,17 @@ def _private_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("TRUSTSCAN_DB", str(db))
     monkeypatch.delenv("TRUSTSCAN_INDEX_URL", raising=False)
     return db
+
+
+def scan_json(capsys: pytest.CaptureFixture[str], lock: object, *args: str):
+    """`trustscan scan LOCK --format json --no-live-advisories ARGS` in process:
+    (exit code, the JSON report or None when nothing was printed, stderr)."""
+    from scanner.cli import main
+
+    code = main(["scan", str(lock), "--format", "json", "--no-live-advisories", *args])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out) if captured.out.strip() else None
+    return code, report, captured.err
 
 
 @pytest.fixture

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from scanner.cli import main
 from scanner.errors import InputError
 from scanner.policy import load_policy
 from scanner.signals import CATALOG
-from tests.conftest import DATA, LOCKS
+from tests.conftest import DATA, LOCKS, scan_json
 
 KNOWN = {s.id: s.thresholds for s in CATALOG}
 DB = str(DATA / "advisories" / "pypa-subset.zip")
 
 
 def scan(capsys, lock: Path, index, *extra):
-    argv = [
-        "scan",
-        str(lock),
-        "--index-url",
-        index.url,
-        "--format",
-        "json",
-        "--no-live-advisories",
-        "--advisory-db",
-        DB,
-        *extra,
-    ]
-    code = main(argv)
-    captured = capsys.readouterr()
-    return code, json.loads(captured.out) if captured.out else None, captured.err
+    return scan_json(capsys, lock, "--index-url", index.url, "--advisory-db", DB, *extra)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from scanner import provenance as pep740
 from scanner.cli import main
 from scanner.models import Publisher, ReleaseProvenance
-from tests.conftest import DATA
+from tests.conftest import DATA, scan_json
 from tests.indexserver import RECORDED
 
 FIXTURES = DATA / "attestations"
@@ -50,19 +50,7 @@ def serve_pep740(index, provenance: dict[str, bytes | None], digest: dict[str, s
 def scan(capsys, index, tmp_path, lock_text="sampleproject==4.0.0\n", *extra):
     lock = tmp_path / "requirements.txt"
     lock.write_text(lock_text)
-    code = main(
-        [
-            "scan",
-            str(lock),
-            "--index-url",
-            index.url,
-            "--format",
-            "json",
-            "--no-live-advisories",
-            *extra,
-        ]
-    )
-    report = json.loads(capsys.readouterr().out)
+    code, report, _ = scan_json(capsys, lock, "--index-url", index.url, *extra)
     (package,) = report["packages"]
     return code, report, package
 

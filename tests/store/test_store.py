@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from scanner.cli import main
 from scanner.store import Store
 from scanner.store.migrations import MIGRATIONS
-from tests.conftest import LOCKS
+from tests.conftest import LOCKS, scan_json
 
 EXPECTED = {
     "http_cache": (
@@ -133,23 +133,9 @@ def test_wal_mode(tmp_path):
 
 
 def scan(capsys, index, lock, *extra):
-    code = main(
-        [
-            "scan",
-            str(lock),
-            "--index-url",
-            index.url,
-            "--format",
-            "json",
-            "--no-live-advisories",
-            "--python-version",
-            "3.11.7",
-            "--platform",
-            "linux",
-            *extra,
-        ]
-    )
-    return code, json.loads(capsys.readouterr().out)
+    target = ("--python-version", "3.11.7", "--platform", "linux")
+    code, report, _ = scan_json(capsys, lock, "--index-url", index.url, *target, *extra)
+    return code, report
 
 
 def test_owner_added_between_two_scans_and_diff_shows_it(capsys, index, tmp_path):
