@@ -7,7 +7,7 @@ are `packaging.version.Version` wherever a version is known.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -175,8 +175,21 @@ class DistFile:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseSummary:
+    """One release as a project's page shows it, without its files."""
+
+    first_upload: datetime | None  # the earliest upload time of its files
+    yanked: bool  # every file of the release is yanked
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectFiles:
-    """A project's Simple API page."""
+    """A project's Simple API page: every release, and the files of all or some of them.
+
+    `releases` always covers every release on the page. `files` holds every file
+    (`complete`), or, read for one pinned release, that release's files and those
+    of the releases just before it (see `scanner.registry.index.Index.release_files`).
+    """
 
     name: NormalizedName
     url: str
@@ -184,6 +197,8 @@ class ProjectFiles:
     versions: tuple[str, ...]
     files: tuple[DistFile, ...]
     project_status: str | None = None
+    releases: Mapping[Version, ReleaseSummary] = field(default_factory=dict)
+    complete: bool = True
     # Derived once: the files of each release, and each release's first upload.
     by_version: Mapping[Version, tuple[DistFile, ...]] = field(
         init=False, repr=False, compare=False
@@ -192,17 +207,19 @@ class ProjectFiles:
 
     def __post_init__(self) -> None:
         grouped: dict[Version, list[DistFile]] = {}
-        first: dict[Version, datetime] = {}
         for file in self.files:
-            if file.version is None:
-                continue
-            grouped.setdefault(file.version, []).append(file)
-            if file.upload_time is not None:
-                known = first.get(file.version)
-                if known is None or file.upload_time < known:
-                    first[file.version] = file.upload_time
-        object.__setattr__(self, "by_version", {v: tuple(fs) for v, fs in grouped.items()})
+            if file.version is not None:
+                grouped.setdefault(file.version, []).append(file)
+        by_version = {v: tuple(fs) for v, fs in grouped.items()}
+        object.__setattr__(self, "by_version", by_version)
+        if not self.releases:
+            object.__setattr__(self, "releases", summarise(by_version))
+        first = {v: r.first_upload for v, r in self.releases.items() if r.first_upload}
         object.__setattr__(self, "first_uploads", first)
+
+    def earlier(self, pinned: Version, count: int) -> list[Version]:
+        """The `count` releases before `pinned`, oldest first."""
+        return sorted(v for v in self.releases if v < pinned)[-count:]
 
     def release(self, version: Version) -> tuple[DistFile, ...]:
         return self.by_version.get(version, ())
@@ -211,6 +228,17 @@ class ProjectFiles:
     def exposes_provenance(self) -> bool:
         """PEP 740 provenance appears in the Simple API from api-version 1.3."""
         return _api_at_least(self.api_version, (1, 3))
+
+
+def summarise(by_version: Mapping[Version, Sequence[DistFile]]) -> dict[Version, ReleaseSummary]:
+    """Each release's first upload and whether all its files are yanked."""
+    summary = {}
+    for version, files in by_version.items():
+        times = [f.upload_time for f in files if f.upload_time is not None]
+        summary[version] = ReleaseSummary(
+            min(times) if times else None, all(f.yanked for f in files)
+        )
+    return summary
 
 
 def _api_at_least(version: str, wanted: tuple[int, int]) -> bool:

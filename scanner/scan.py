@@ -226,26 +226,18 @@ def _timeline(evidence: Evidence) -> tuple[ReleasePoint, ...]:
     files = evidence.files
     if not isinstance(files, ProjectFiles):
         return ()
-    first: dict[str, tuple[str, bool]] = {}
-    yanked: dict[str, bool] = {}
-    for file in files.files:
-        if file.version is None or file.upload_time is None:
-            continue
-        key = str(file.version)
-        stamp = file.upload_time.isoformat()
-        if key not in first or stamp < first[key][0]:
-            first[key] = (stamp, True)
-        yanked[key] = yanked.get(key, True) and file.yanked
     attested = {r.version: r.attested for r in evidence.earlier_provenance}
     if evidence.provenance is not None:
         known = all(f.state != "unknown" for f in evidence.provenance.files)
         if known:
             attested[evidence.provenance.version] = evidence.provenance.attested
-    points = sorted(first.items(), key=lambda item: item[1][0])[-TIMELINE:]
-    return tuple(
-        ReleasePoint(version, stamp, yanked.get(version, False), attested.get(version))
-        for version, (stamp, _) in points
-    )
+    dated = [(r.first_upload, v, r.yanked) for v, r in files.releases.items() if r.first_upload]
+    dated.sort(key=lambda item: item[0])
+    points = []
+    for uploaded, version, yanked in dated[-TIMELINE:]:
+        key = str(version)
+        points.append(ReleasePoint(key, uploaded.isoformat(), yanked, attested.get(key)))
+    return tuple(points)
 
 
 def _not_evaluated_reason(evidence: Evidence) -> str | None:

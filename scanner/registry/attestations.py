@@ -80,10 +80,11 @@ def earlier_provenance(
     """
     if not files.exposes_provenance:
         return ()
-    versions = sorted({f.version for f in files.files if f.version and f.version < pinned})
     found: list[ReleaseProvenance] = []
-    for version in reversed(versions[-EARLIER_RELEASES:]):
+    for version in reversed(files.earlier(pinned, EARLIER_RELEASES)):
         release = files.release(version)
+        if not release:
+            continue
         representative = min(release, key=lambda f: (f.is_wheel, f.filename))
         found.append(
             ReleaseProvenance(str(version), (file_provenance(index, files, representative),))

@@ -49,7 +49,10 @@ def collect_evidence(
     files: ProjectFiles | Missing | Unavailable
     project: ProjectInfo | Missing | Unavailable
     try:
-        files = index.files(package.name)
+        if package.version is None:
+            files = index.files(package.name)
+        else:
+            files = index.release_files(package.name, package.version, EARLIER_RELEASES)
     except FetchError as e:
         files = Unavailable(e.reason, e.url)
     try:
@@ -90,9 +93,8 @@ def earlier_emails(
     with the pinned release (then nothing changed), and at most five."""
     if not wanted:
         return ()
-    versions = sorted({f.version for f in files.files if f.version and f.version < pinned})
     found: list[ReleaseEmails] = []
-    for version in reversed(versions[-EARLIER_RELEASES:]):
+    for version in reversed(files.earlier(pinned, EARLIER_RELEASES)):
         chosen = pick_metadata_file(files.release(version), LockedPackage(files.name, version))
         if chosen is None:
             continue

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -55,12 +56,17 @@ class CachedResponse:
     last_modified: str | None
     fetched_at: float
     body: bytes
+    # Changes whenever a new body is stored (not on a 304): views built from a body
+    # name the generation they were built from.
+    generation: str | None = None
 
 
 class ResponseCache(Protocol):
     """Where responses are kept between scans (the store implements it)."""
 
-    def lookup(self, key: str) -> CachedResponse | None: ...
+    def lookup(self, key: str, body: bool = True) -> CachedResponse | None:
+        """The entry under `key`; with `body=False`, without its body (b"")."""
+        ...
 
     def save(self, entry: CachedResponse) -> None: ...
 
@@ -137,9 +143,7 @@ class HttpClient:
         key = f"{accept or '*'} {url}"
         cached = self.cache.lookup(key) if self.cache is not None else None
         started = time.monotonic()
-        if cached is not None and (
-            self.config.offline or immutable or time.time() - cached.fetched_at < self.config.ttl
-        ):
+        if cached is not None and (immutable or self._fresh(cached)):
             self._record(url, cached.status, len(cached.body), started, "cache")
             return _from_cache(cached)
         if self.config.offline:
@@ -152,7 +156,15 @@ class HttpClient:
                 headers["If-Modified-Since"] = cached.last_modified
         response = self._fetch(url, headers, max_bytes)
         if response.status == 304 and cached is not None:
-            self._save(key, cached.url, cached.status, cached.content_type, response, cached.body)
+            self._save(
+                key,
+                cached.url,
+                cached.status,
+                cached.content_type,
+                response,
+                cached.body,
+                cached.generation,
+            )
             self._record(url, 304, 0, started, "revalidated")
             return _from_cache(cached)
         if response.status not in (200, 404):
@@ -162,6 +174,65 @@ class HttpClient:
         self._save(key, response.url, response.status, response.content_type, response)
         self._record(url, response.status, len(response.body), started, "network")
         return response
+
+    def get_view(
+        self,
+        url: str,
+        *,
+        view: str,
+        build: Callable[[Response], bytes],
+        accept: str | None = None,
+        max_bytes: int,
+    ) -> Response:
+        """A view of the page at `url`: `build(page)`, kept next to the page and rebuilt
+        only when a new body arrives (a 304 keeps it). The response carries the page's
+        URL and status with the view as its body.
+
+        A warm scan then reads a few kilobytes where the page is megabytes. `build`
+        must depend on nothing but the page and `view`; what it raises is raised.
+        """
+        key = f"{accept or '*'} {url}"
+        view_key = f"view {view} {key}"
+        started = time.monotonic()
+        if self.cache is not None:
+            page = self.cache.lookup(key, body=False)
+            if page is not None and self._fresh(page):
+                kept = self._kept_view(view_key, page)
+                if kept is not None:
+                    self._record(url, page.status, len(kept.body), started, "cache")
+                    return kept
+        response = self.get(url, accept=accept, max_bytes=max_bytes)
+        page = self.cache.lookup(key, body=False) if self.cache is not None else None
+        if page is not None:
+            kept = self._kept_view(view_key, page)
+            if kept is not None:
+                return kept
+        body = build(response)
+        if page is not None and self.cache is not None:
+            self.cache.save(
+                CachedResponse(
+                    view_key,
+                    page.url,
+                    page.status,
+                    page.content_type,
+                    page.generation,
+                    None,
+                    time.time(),
+                    body,
+                )
+            )
+        return Response(response.url, response.status, response.headers, body, response.from_cache)
+
+    def _kept_view(self, view_key: str, page: CachedResponse) -> Response | None:
+        assert self.cache is not None
+        kept = self.cache.lookup(view_key)
+        if kept is None or page.generation is None or kept.etag != page.generation:
+            return None
+        headers = {"content-type": page.content_type}
+        return Response(page.url, page.status, headers, kept.body, from_cache=True)
+
+    def _fresh(self, entry: CachedResponse) -> bool:
+        return self.config.offline or time.time() - entry.fetched_at < self.config.ttl
 
     def derived(self, key: str, compute: Callable[[], bytes], network: bool = True) -> bytes:
         """Bytes computed from remote data (METADATA read out of a wheel, a verification
@@ -294,6 +365,7 @@ class HttpClient:
         content_type: str,
         response: Response,
         body: bytes | None = None,
+        generation: str | None = None,
     ) -> None:
         if self.cache is None:
             return
@@ -307,6 +379,7 @@ class HttpClient:
                 last_modified=response.headers.get("last-modified"),
                 fetched_at=time.time(),
                 body=response.body if body is None else body,
+                generation=generation or secrets.token_hex(8),
             )
         )
 

@@ -38,6 +38,7 @@ from scanner.models import (
     ProjectFiles,
     ProjectInfo,
     ProvenanceRef,
+    ReleaseSummary,
 )
 from scanner.registry.http import HttpClient, Response
 
@@ -75,6 +76,27 @@ class Index:
             return Missing(url)
         return parse_simple(name, response)
 
+    def release_files(
+        self, name: NormalizedName, version: Version, earlier: int
+    ) -> ProjectFiles | Missing:
+        """The project's page as one pinned release needs it: every release's summary,
+        and the files of `version` and of the `earlier` releases before it.
+
+        Built once per page body and kept (see `HttpClient.get_view`), so a rescan
+        reads kilobytes where the page is megabytes.
+        """
+        url = self.simple_url(name)
+        response = self.client.get_view(
+            url,
+            view=f"release {version} {earlier}",
+            build=lambda page: release_view(name, page, version, earlier),
+            accept=SIMPLE_JSON,
+            max_bytes=self.client.config.max_page_bytes,
+        )
+        if response.status == 404:
+            return Missing(url)
+        return read_release_view(name, response)
+
     def project(self, name: NormalizedName) -> ProjectInfo | Missing:
         url = self.project_url(name)
         response = self.client.get(
@@ -102,16 +124,94 @@ def load_json(response: Response, expected: str) -> dict[str, Any]:
 
 
 def parse_simple(name: NormalizedName, response: Response) -> ProjectFiles:
-    if response.content_type not in (SIMPLE_JSON, "application/json"):
-        raise FetchError(
-            response.url, f"expected {SIMPLE_JSON}, got {response.content_type or 'no type'}"
-        )
+    _check_simple_type(response)
     with _heavy(response.body):
         data = load_json(response, "Simple API JSON")
         return _simple_from(name, response, data)
 
 
-def _simple_from(name: NormalizedName, response: Response, data: dict[str, Any]) -> ProjectFiles:
+# The keys of a file entry the scanner reads; a view keeps only these.
+_FILE_KEYS = (
+    "filename",
+    "url",
+    "hashes",
+    "requires-python",
+    "core-metadata",
+    "dist-info-metadata",
+    "yanked",
+    "size",
+    "upload-time",
+    "provenance",
+)
+_VIEW_RELEASES = "trustscan:releases"  # [version, first upload, all files yanked] per release
+
+
+def release_view(name: NormalizedName, page: Response, version: Version, earlier: int) -> bytes:
+    """A Simple API page cut down for one pinned release (see `Index.release_files`):
+    a PEP 691 document holding only the files of `version` and of the `earlier`
+    releases before it, plus a summary of every release. Built from the raw JSON,
+    without turning every file of the page into an object."""
+    if page.status == 404:
+        return b""
+    _check_simple_type(page)
+    with _heavy(page.body):
+        data = load_json(page, "Simple API JSON")
+        raw_files = data.get("files")
+        if not isinstance(raw_files, list):
+            raise FetchError(page.url, "Simple API JSON has no 'files' list")
+        groups: dict[Version, list[Mapping[str, Any]]] = {}
+        for raw in raw_files:
+            if isinstance(raw, Mapping) and isinstance(raw.get("filename"), str):
+                found = file_version(name, raw["filename"])
+                if found is not None:
+                    groups.setdefault(found, []).append(raw)
+        releases = []
+        for release, raws in groups.items():
+            times = [t for r in raws if (t := parse_time(r.get("upload-time")))]
+            first = min(times).isoformat() if times else None
+            releases.append([str(release), first, all(bool(r.get("yanked")) for r in raws)])
+        before = sorted(v for v in groups if v < version)[-earlier:] if earlier else []
+        kept = [
+            {k: raw[k] for k in _FILE_KEYS if k in raw}
+            for release in (version, *before)
+            for raw in groups.get(release, ())
+        ]
+        view = {
+            "meta": data.get("meta"),
+            "name": data.get("name"),
+            "versions": data.get("versions"),
+            "project-status": data.get("project-status"),
+            "files": kept,
+            _VIEW_RELEASES: releases,
+        }
+        return json.dumps(view, separators=(",", ":")).encode()
+
+
+def read_release_view(name: NormalizedName, response: Response) -> ProjectFiles:
+    data = load_json(response, "Simple API JSON view")
+    releases = {}
+    for entry in data.get(_VIEW_RELEASES) or ():
+        if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str):
+            version = _version(entry[0])
+            if version is not None:
+                releases[version] = ReleaseSummary(parse_time(entry[1]), bool(entry[2]))
+    return _simple_from(name, response, data, releases)
+
+
+def _check_simple_type(response: Response) -> None:
+    if response.content_type not in (SIMPLE_JSON, "application/json"):
+        raise FetchError(
+            response.url, f"expected {SIMPLE_JSON}, got {response.content_type or 'no type'}"
+        )
+
+
+def _simple_from(
+    name: NormalizedName,
+    response: Response,
+    data: dict[str, Any],
+    releases: Mapping[Version, ReleaseSummary] | None = None,
+) -> ProjectFiles:
+    """The page's files; with `releases`, a view (`release_view`) holding only some."""
     meta = data.get("meta")
     meta = meta if isinstance(meta, Mapping) else {}
     api_version = str(meta.get("api-version", "1.0"))
@@ -132,6 +232,8 @@ def _simple_from(name: NormalizedName, response: Response, data: dict[str, Any])
         project_status=str(status.get("status"))
         if isinstance(status, Mapping) and status.get("status")
         else None,
+        releases=releases or {},
+        complete=releases is None,
     )
 
 

@@ -26,6 +26,8 @@ from scanner.registry.http import CachedResponse
 from scanner.store.history import observation_from_row, observe_owners, record_history
 from scanner.store.migrations import MIGRATIONS
 
+_CACHE_COLUMNS = "key, url, status, content_type, etag, last_modified, fetched_at, generation"
+
 
 def default_path() -> Path:
     """`TRUSTSCAN_DB`, else trustscan.db in the user data directory."""
@@ -81,36 +83,45 @@ class Store:
 
     # --- HTTP cache (implements scanner.registry.http.ResponseCache) -----------
 
-    def lookup(self, key: str) -> CachedResponse | None:
+    def lookup(self, key: str, body: bool = True) -> CachedResponse | None:
+        columns = _CACHE_COLUMNS + (", body" if body else "")
         with self._lock:
-            rows = list(self.db.query("select * from http_cache where key = ?", [key]))
-        if not rows:
+            row = self.db.conn.execute(
+                f"select {columns} from http_cache where key = ?",  # noqa: S608 (constant)
+                [key],
+            ).fetchone()
+        if row is None:
             return None
-        row = rows[0]
         return CachedResponse(
-            key=row["key"],
-            url=row["url"],
-            status=row["status"],
-            content_type=row["content_type"] or "",
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            fetched_at=row["fetched_at"],
-            body=zlib.decompress(row["body"]),
+            key=row[0],
+            url=row[1],
+            status=row[2],
+            content_type=row[3] or "",
+            etag=row[4],
+            last_modified=row[5],
+            fetched_at=row[6],
+            generation=row[7],
+            body=zlib.decompress(row[8]) if body else b"",
         )
 
     def save(self, entry: CachedResponse) -> None:
-        row = {
-            "key": entry.key,
-            "url": entry.url,
-            "status": entry.status,
-            "content_type": entry.content_type,
-            "etag": entry.etag,
-            "last_modified": entry.last_modified,
-            "fetched_at": entry.fetched_at,
-            "body": zlib.compress(entry.body, 1),
-        }
+        row = (
+            entry.key,
+            entry.url,
+            entry.status,
+            entry.content_type,
+            entry.etag,
+            entry.last_modified,
+            entry.fetched_at,
+            entry.generation,
+            zlib.compress(entry.body, 1),
+        )
         with self.atomic() as db:
-            db["http_cache"].upsert(row, pk="key")  # type: ignore[union-attr]
+            db.conn.execute(
+                f"insert or replace into http_cache ({_CACHE_COLUMNS}, body) "  # noqa: S608
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
 
     # --- scans ------------------------------------------------------------------
 

@@ -115,3 +115,11 @@ def m002_history(db: Database) -> None:
         foreign_keys=[("scan_id", "scans", "id"), ("name", "packages", "name")],
     )
     db["findings"].create_index(["signal"])  # type: ignore[union-attr]
+
+
+@MIGRATIONS()
+def m003_cache_generation(db: Database) -> None:
+    """A token that changes with each new body, so views built from a page know when
+    it changed. Entries cached before get one each."""
+    db["http_cache"].add_column("generation", str)  # type: ignore[union-attr]
+    db.execute("update http_cache set generation = lower(hex(randomblob(8)))")

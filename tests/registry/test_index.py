@@ -10,8 +10,10 @@ from packaging.version import Version
 from scanner.errors import FetchError
 from scanner.models import Missing
 from scanner.registry import ClientConfig, HttpClient, Index
+from scanner.registry.index import SIMPLE_JSON
 from scanner.registry.metadata import ArchiveError, fetch_core_metadata, read_sdist_pkg_info
-from tests.indexserver import IndexServer
+from scanner.store import Store
+from tests.indexserver import IndexServer, simple_page
 
 
 def make_index(server):
@@ -128,3 +130,60 @@ def test_legacy_filenames_keep_their_version():
     assert file_version("cffi", "cffi-1.0.2-2.tar.gz") == Version("1.0.2.post2")
     assert file_version("cffi", "cffi-2.0.0.tar.gz") == Version("2.0.0")
     assert file_version("six", "six-1.16.0-py2.py3-none-any.whl") == Version("1.16.0")
+
+
+def test_a_release_view_holds_what_the_whole_page_says_of_that_release(index):
+    idx = make_index(index)
+    whole = idx.files("requests")
+    pinned = Version("2.32.0")
+    view = idx.release_files("requests", pinned, 2)
+    assert whole.complete and not view.complete
+    assert view.releases == whole.releases  # every release's first upload and yanked state
+    assert view.releases[pinned].yanked and not view.releases[Version("2.31.0")].yanked
+    assert view.first_uploads == whole.first_uploads
+    held = {f.version for f in view.files}
+    assert held == {pinned, Version("2.31.0"), Version("2.30.0")}
+    for version in held:
+        assert view.release(version) == whole.release(version)
+    assert view.earlier(pinned, 2) == whole.earlier(pinned, 2)
+    assert (view.url, view.api_version, view.versions) == (
+        whole.url,
+        whole.api_version,
+        whole.versions,
+    )
+
+
+def test_a_release_view_of_a_missing_project_is_missing(index):
+    assert isinstance(make_index(index).release_files("jeilyfish", Version("1.0"), 5), Missing)
+
+
+def test_views_are_kept_until_the_page_changes(index, tmp_path):
+    store = Store(tmp_path / "cache.db")
+    pinned = Version("2.32.0")
+
+    def read(ttl=3600.0):
+        client = HttpClient(ClientConfig(backoff=0.01, ttl=ttl), cache=store)
+        files = Index(client, index.url).release_files("requests", pinned, 5)
+        return files, client.log.records
+
+    first, _ = read()
+    page_bytes = len(store.lookup(f"{SIMPLE_JSON} {first.url}").body)
+    again, records = read()
+    assert again == first and index.paths().count("/simple/requests/") == 1
+    assert records[-1].source == "cache" and records[-1].bytes < page_bytes  # the view only
+    kept, records = read(ttl=0)  # revalidated: 304, the view stands
+    assert kept == first and records[-1].source == "revalidated"
+    page = simple_page("requests")
+    page["files"] = [f for f in page["files"] if "2.32.0" not in f["filename"]]
+    index.overrides["/simple/requests/"] = json.dumps(page).encode()
+    changed, _ = read(ttl=0)  # a new body: the view is rebuilt from it
+    assert changed.release(pinned) == () and pinned not in changed.releases
+
+
+def test_a_page_that_cannot_be_read_leaves_no_view(index, tmp_path):
+    store = Store(tmp_path / "cache.db")
+    index.overrides["/simple/six/"] = b"<html>not json</html>"
+    client = HttpClient(ClientConfig(backoff=0.01), cache=store)
+    with pytest.raises(FetchError, match="invalid JSON"):
+        Index(client, index.url).release_files("six", Version("1.16.0"), 5)
+    assert not list(store.db.query("select key from http_cache where key like 'view %'"))

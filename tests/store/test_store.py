@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import zlib
 
 from sqlite_utils import Database
 
@@ -19,7 +20,17 @@ from tests.conftest import LOCKS, scan_json
 
 EXPECTED = {
     "http_cache": (
-        {"key", "url", "status", "content_type", "etag", "last_modified", "fetched_at", "body"},
+        {
+            "key",
+            "url",
+            "status",
+            "content_type",
+            "etag",
+            "last_modified",
+            "fetched_at",
+            "body",
+            "generation",
+        },
         ["key"],
     ),
     "scans": (
@@ -103,7 +114,23 @@ def test_schema_of_a_migrated_empty_database():
     assert ("name", "scan_id") in indexes
     assert ("input", "started_at") in {tuple(i.columns) for i in db["scans"].indexes}
     applied = [m.name for m in MIGRATIONS.applied(db)]
-    assert applied == ["m001_http_cache_and_scans", "m002_history"]
+    assert applied == ["m001_http_cache_and_scans", "m002_history", "m003_cache_generation"]
+
+
+def test_cache_entries_of_an_older_schema_get_a_generation(tmp_path):
+    """Views name the generation of the page they were built from: an entry cached
+    before generations existed must get one, or its views would never be reused."""
+    path = tmp_path / "old.db"
+    db = Database(path)
+    MIGRATIONS.apply(db, stop_before="m003_cache_generation")
+    row = {"key": "k", "url": "u", "status": 200, "fetched_at": 1.0, "body": zlib.compress(b"x")}
+    db["http_cache"].insert(row)
+    db.close()
+    store = Store(path)
+    entry = store.lookup("k")
+    assert entry is not None and entry.body == b"x"
+    assert entry.generation and len(entry.generation) == 16
+    store.close()
 
 
 def test_a_database_of_the_first_schema_version_migrates(tmp_path):
