@@ -172,7 +172,7 @@ def test_reproduces_the_live_index_case_pypi_has_no_per_release_json(index, tmp_
             return super().send(request, **kwargs)
 
     source = PipAuditSource(tmp_path / "cache", timeout=2)
-    for _, service in source._services:
+    for _, service in source._connect():
         session = service.session
         if isinstance(session, requests.Session):
             session.mount("https://pypi.org/", ToLocalIndex())

@@ -19,14 +19,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from scanner import __version__
 from scanner.errors import FetchError
+
+if TYPE_CHECKING:
+    import requests
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
@@ -116,15 +116,29 @@ class HttpClient:
         self.config = config or ClientConfig()
         self.cache = cache
         self.log = log if log is not None else RequestLog()
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
-        self._session.max_redirects = 5
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(self.config.jobs, 4))
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        self._session_lock = threading.Lock()
+        self._requests_session: requests.Session | None = None
+
+    @property
+    def _session(self) -> requests.Session:
+        """Made on the first request: a scan answered from the cache never loads requests."""
+        with self._session_lock:
+            if self._requests_session is None:
+                import requests
+                from requests.adapters import HTTPAdapter
+
+                session = requests.Session()
+                session.headers["User-Agent"] = USER_AGENT
+                session.max_redirects = MAX_REDIRECTS
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(self.config.jobs, 4))
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._requests_session = session
+            return self._requests_session
 
     def close(self) -> None:
-        self._session.close()
+        if self._requests_session is not None:
+            self._requests_session.close()
 
     def get(
         self,
@@ -287,6 +301,8 @@ class HttpClient:
         return response
 
     def _fetch(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+        import requests
+
         last_error = "no attempt made"
         for attempt in range(self.config.retries + 1):
             if attempt:
@@ -413,6 +429,8 @@ def _retry_after(value: str | None) -> float | None:
 
 def describe(error: requests.RequestException) -> str:
     """A short, stable reason for a transport error (no object reprs)."""
+    import requests
+
     if isinstance(error, requests.ConnectTimeout):
         return "connection timed out"
     if isinstance(error, requests.ReadTimeout):

@@ -12,6 +12,7 @@ import email.parser
 import email.policy
 import hashlib
 import io
+import re
 import tarfile
 import zipfile
 from typing import Literal
@@ -25,6 +26,9 @@ MAX_SDIST = 64 * 1024 * 1024  # an sdist downloaded whole to read PKG-INFO
 MAX_WHEEL_READ = 8 * 1024 * 1024  # bytes of a wheel fetched through ranges
 MAX_SDIST_MEMBERS = 20_000
 TAIL = 64 * 1024  # first range read: the end of the wheel holds its directory
+
+
+_HEADERS_END = re.compile(r"\r?\n\r?\n")
 
 
 class ArchiveError(Exception):
@@ -60,6 +64,9 @@ def parse_metadata(
 ) -> CoreMetadata:
     """Parse METADATA / PKG-INFO (RFC 822 headers; the body is the description)."""
     text = data[:MAX_METADATA].decode("utf-8", errors="replace")
+    end = _HEADERS_END.search(text)
+    if end is not None:  # the description can be most of it, and is not read
+        text = text[: end.start() + 1]
     message = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
 
     def one(key: str) -> str | None:

@@ -14,7 +14,6 @@ import json
 import time
 from pathlib import Path
 
-import requests
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
@@ -37,14 +36,20 @@ class PipAuditSource:
         self._cache = cache
         self._offline = offline
         self._ttl = ttl
-        self._services: list[tuple[str, object]] = []
-        if not offline:
-            from pip_audit._service import OsvService, PyPIService  # heavy: import on use
+        self._cache_dir = cache_dir
+        self._timeout = timeout
+        self._services: list[tuple[str, object]] | None = None  # made when first asked
+
+    def _connect(self) -> list[tuple[str, object]]:
+        """pip-audit's services; heavy to import, so only when the cache cannot answer."""
+        if self._services is None:
+            from pip_audit._service import OsvService, PyPIService
 
             self._services = [
-                ("PyPI", PyPIService(cache_dir=cache_dir, timeout=timeout)),
-                ("OSV", OsvService(cache_dir=cache_dir, timeout=timeout)),
+                ("PyPI", PyPIService(cache_dir=self._cache_dir, timeout=self._timeout)),
+                ("OSV", OsvService(cache_dir=self._cache_dir, timeout=self._timeout)),
             ]
+        return self._services
 
     def query(self, name: NormalizedName, version: Version) -> tuple[Advisory, ...] | Unavailable:
         key = f"pip-audit {name} {version}"
@@ -64,10 +69,11 @@ class PipAuditSource:
         return answer
 
     def _ask(self, name: NormalizedName, version: Version) -> tuple[Advisory, ...] | Unavailable:
+        import requests
         from pip_audit._service import ResolvedDependency, ServiceError, SkippedDependency
 
         reasons = []
-        for label, service in self._services:
+        for label, service in self._connect():
             try:
                 spec, results = service.query(ResolvedDependency(name=name, version=version))  # type: ignore[attr-defined]
             except ServiceError as e:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import io
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from scanner.models import PackageReport, ScanResult, Severity
 from scanner.text import inert
 
@@ -54,6 +50,10 @@ def _row(p: PackageReport) -> tuple[str, ...]:
 
 
 def render_table(result: ScanResult) -> str:
+    from rich.console import Console  # only a terminal needs rich: import it then
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=inert(result.input, 200), title_justify="left", expand=False)
     for column in COLUMNS:
         table.add_column(column, overflow="fold", no_wrap=column in ("package", "score"))

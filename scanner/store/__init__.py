@@ -12,19 +12,25 @@ import os
 import sqlite3
 import threading
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from sqlite_utils import Database
 
 from scanner.errors import StoreError
 from scanner.models import OwnerRole, OwnershipObservation, ScanResult
 from scanner.registry.http import CachedResponse
 from scanner.store.history import observation_from_row, observe_owners, record_history
-from scanner.store.migrations import MIGRATIONS
+from scanner.store.schema import SCHEMA
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 _CACHE_COLUMNS = "key, url, status, content_type, etag, last_modified, fetched_at, generation"
 
@@ -41,52 +47,84 @@ class Store:
     def __init__(self, path: Path | str | None = None) -> None:
         target = Path(path) if path is not None else default_path()
         self.path = target
+        self._lock = threading.RLock()
         try:
             if str(target) != ":memory:":
                 target.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(str(target), check_same_thread=False, timeout=30)
-            self.db = Database(connection)
-            self.db.execute("PRAGMA foreign_keys = ON")
+            self.conn = sqlite3.connect(str(target), check_same_thread=False, timeout=30)
+            self.conn.execute("PRAGMA foreign_keys = ON")
             if str(target) != ":memory:":
-                self.db.enable_wal()
-            self._lock = threading.RLock()
-            with self.atomic() as db:  # another process may be migrating the same file
-                MIGRATIONS.apply(db)
+                self.conn.execute("PRAGMA journal_mode = wal")
+            if not self._migrated():
+                from scanner.store.migrations import MIGRATIONS
+
+                with self.atomic():  # another process may be migrating the same file
+                    MIGRATIONS.apply(self.db)
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open the store at {target}: {e}") from e
 
+    def _migrated(self) -> bool:
+        """Every migration applied already (the usual case: sqlite-utils is then not loaded)."""
+        try:
+            rows = self.conn.execute(
+                "select name from _sqlite_migrations where migration_set = 'trustscan'"
+            ).fetchall()
+        except sqlite3.OperationalError:  # a new file: no migrations table yet
+            return False
+        return set(SCHEMA) <= {name for (name,) in rows}
+
+    @cached_property
+    def db(self) -> Database:
+        """The store through sqlite-utils (migrations, ad hoc queries)."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
+
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
     @contextmanager
-    def atomic(self) -> Iterator[Database]:
+    def atomic(self) -> Iterator[sqlite3.Connection]:
         """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
 
         A deferred transaction that reads and then writes can fail at once with
         "database is locked" when another process wrote in between; an immediate
-        one waits its turn (up to the connection's 30 s busy timeout).
+        one waits its turn (up to the connection's 30 s busy timeout). Nested, it
+        is a savepoint.
         """
         with self._lock:
-            connection = self.db.conn
+            connection = self.conn
             if connection.in_transaction:
-                with self.db.atomic():
-                    yield self.db
+                connection.execute("SAVEPOINT nested")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.execute("ROLLBACK TO nested")
+                    raise
+                finally:
+                    connection.execute("RELEASE nested")
                 return
             connection.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                yield connection
             except BaseException:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
             connection.execute("COMMIT")
 
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            cursor = self.conn.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     # --- HTTP cache (implements scanner.registry.http.ResponseCache) -----------
 
     def lookup(self, key: str, body: bool = True) -> CachedResponse | None:
         columns = _CACHE_COLUMNS + (", body" if body else "")
         with self._lock:
-            row = self.db.conn.execute(
+            row = self.conn.execute(
                 f"select {columns} from http_cache where key = ?",  # noqa: S608 (constant)
                 [key],
             ).fetchone()
@@ -116,8 +154,8 @@ class Store:
             entry.generation,
             zlib.compress(entry.body, 1),
         )
-        with self.atomic() as db:
-            db.conn.execute(
+        with self.atomic() as conn:
+            conn.execute(
                 f"insert or replace into http_cache ({_CACHE_COLUMNS}, body) "  # noqa: S608
                 "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
@@ -133,85 +171,62 @@ class Store:
         observe: bool = True,
     ) -> int:
         """Record a scan, and (unless `observe` is off, as offline) what it observed."""
-        with self.atomic() as db:
-            table = db["scans"]
-            table.insert(  # type: ignore[union-attr]
-                {**summary, "report": json.dumps(report, sort_keys=True)}
-            )
-            scan_id = int(table.last_pk)  # type: ignore[union-attr,arg-type]
+        with self.atomic() as conn:
+            scan_id = _insert_scan(conn, {**summary, "report": json.dumps(report)})
             if result is not None:
-                record_history(db, scan_id, result, observe)
+                record_history(conn, scan_id, result, observe)
             return scan_id
 
     def previous_observation(self, name: str) -> OwnershipObservation | None:
         """The latest ownership observation of `name` by an earlier scan."""
-        with self._lock:
-            rows = list(
-                self.db.query(
-                    "select * from observations where name = ? order by scan_id desc limit 1",
-                    [name],
-                )
-            )
+        rows = self._rows(
+            "select * from observations where name = ? order by scan_id desc limit 1", [name]
+        )
         return observation_from_row(rows[0]) if rows else None
 
     def scans(self, limit: int = 50) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(
-                self.db.query(
-                    "select id, started_at, input, format, packages, exit_code from scans "
-                    "order by id desc limit ?",
-                    [limit],
-                )
-            )
+        return self._rows(
+            "select id, started_at, input, format, packages, exit_code from scans "
+            "order by id desc limit ?",
+            [limit],
+        )
 
     def report(self, scan_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            rows = list(self.db.query("select report from scans where id = ?", [scan_id]))
+        rows = self._rows("select report from scans where id = ?", [scan_id])
         return json.loads(rows[0]["report"]) if rows else None
 
     def last_two(self) -> tuple[int, int] | None:
         """The last two scans of the same input (the newest scan's)."""
         with self._lock:
-            newest = list(self.db.query("select id, input from scans order by id desc limit 1"))
+            newest = self._rows("select id, input from scans order by id desc limit 1")
             if not newest:
                 return None
-            rows = list(
-                self.db.query(
-                    "select id from scans where input = ? order by id desc limit 2",
-                    [newest[0]["input"]],
-                )
+            rows = self._rows(
+                "select id from scans where input = ? order by id desc limit 2",
+                [newest[0]["input"]],
             )
         return (rows[1]["id"], rows[0]["id"]) if len(rows) == 2 else None
 
     def owners_at(self, scan_id: int) -> dict[str, OwnershipObservation]:
         """Every package's ownership as scan `scan_id` observed it."""
-        with self._lock:
-            rows = self.db.query("select * from observations where scan_id = ?", [scan_id])
-            return {r["name"]: observation_from_row(r) for r in rows}
+        rows = self._rows("select * from observations where scan_id = ?", [scan_id])
+        return {r["name"]: observation_from_row(r) for r in rows}
 
     def observations(self, name: str) -> list[OwnershipObservation]:
-        with self._lock:
-            rows = self.db.query(
-                "select * from observations where name = ? order by scan_id", [name]
-            )
-            return [observation_from_row(r) for r in rows]
+        rows = self._rows("select * from observations where name = ? order by scan_id", [name])
+        return [observation_from_row(r) for r in rows]
 
     def releases(self, name: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(
-                self.db.query(
-                    "select r.*, group_concat(f.provenance_state || ' ' || "
-                    "coalesce(f.publisher, ''), '; ') as provenance "
-                    "from releases r left join files f on f.release_id = r.id "
-                    "where r.name = ? group by r.id order by r.first_upload",
-                    [name],
-                )
-            )
+        return self._rows(
+            "select r.*, group_concat(f.provenance_state || ' ' || "
+            "coalesce(f.publisher, ''), '; ') as provenance "
+            "from releases r left join files f on f.release_id = r.id "
+            "where r.name = ? group by r.id order by r.first_upload",
+            [name],
+        )
 
     def export_observations(self) -> Iterator[dict[str, Any]]:
-        with self._lock:
-            rows = list(self.db.query("select * from observations order by name, scan_id"))
-        for row in rows:
+        for row in self._rows("select * from observations order by name, scan_id"):
             yield {
                 "name": row["name"],
                 "observed_at": row["observed_at"],
@@ -222,10 +237,10 @@ class Store:
     def import_observations(self, records: Iterable[dict[str, Any]], source: str) -> int:
         """Seed history from another store's export, as scans of their own."""
         count = 0
-        with self.atomic() as db:
-            scans = db["scans"]
+        with self.atomic() as conn:
             for record in records:
-                scans.insert(  # type: ignore[union-attr]
+                scan_id = _insert_scan(
+                    conn,
                     {
                         "started_at": str(record["observed_at"]),
                         "input": f"import:{source}",
@@ -233,12 +248,11 @@ class Store:
                         "packages": 1,
                         "exit_code": 0,
                         "report": "{}",
-                    }
+                    },
                 )
-                scan_id = int(scans.last_pk)  # type: ignore[union-attr,arg-type]
                 roles = tuple(OwnerRole(str(r["user"]), str(r["role"])) for r in record["roles"])
                 observe_owners(
-                    db,
+                    conn,
                     scan_id,
                     str(record["name"]),
                     str(record["observed_at"]),
@@ -250,8 +264,16 @@ class Store:
 
     def last_report(self, input_path: str | None = None) -> dict[str, Any] | None:
         where, params = ("where input = ?", [input_path]) if input_path else ("", [])
-        with self._lock:
-            rows = list(
-                self.db.query(f"select report from scans {where} order by id desc limit 1", params)  # noqa: S608
-            )
+        rows = self._rows(f"select report from scans {where} order by id desc limit 1", params)  # noqa: S608
         return json.loads(rows[0]["report"]) if rows else None
+
+
+def _insert_scan(conn: sqlite3.Connection, row: dict[str, Any]) -> int:
+    columns = ", ".join(row)
+    marks = ", ".join("?" * len(row))
+    cursor = conn.execute(
+        f"insert into scans ({columns}) values ({marks})",  # noqa: S608 (our own keys)
+        list(row.values()),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid

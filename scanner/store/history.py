@@ -1,15 +1,17 @@
 """Writing what a scan observed: packages, releases, files, owners, findings.
 
 Called inside one transaction with the scan's own row, so a scan is recorded
-whole or not at all.
+whole or not at all. Rows are gathered per table and written with one
+`executemany` each (SQLite UPSERT), so recording costs milliseconds, not a
+round of schema introspection per row.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
+from collections.abc import Sequence
 from typing import Any
-
-from sqlite_utils import Database
 
 from scanner.models import (
     CoreMetadata,
@@ -31,137 +33,207 @@ def observation_from_row(row: dict[str, Any]) -> OwnershipObservation:
     )
 
 
-def record_history(db: Database, scan_id: int, result: ScanResult, observe: bool) -> None:
+def record_history(
+    conn: sqlite3.Connection, scan_id: int, result: ScanResult, observe: bool
+) -> None:
     at = result.started_at.isoformat()
+    rows = _Rows()
     for report in result.packages:
         evidence = result.evidence.get(report.name)
         if evidence is None or not report.source.from_index:
             continue
-        _upsert_package(db, report.name, scan_id)
-        if (
-            observe
-            and isinstance(evidence.project, ProjectInfo)
-            and evidence.project.roles is not None
-        ):
-            observe_owners(
-                db, scan_id, report.name, at, evidence.project.organization, evidence.project.roles
+        rows.packages.append((report.name, scan_id, scan_id))
+        project = evidence.project
+        if observe and isinstance(project, ProjectInfo) and project.roles is not None:
+            rows.observe(scan_id, report.name, at, project.organization, project.roles)
+        rows.release(evidence)
+        rows.findings.extend(
+            (
+                scan_id,
+                report.name,
+                position,
+                report.version,
+                finding.signal,
+                finding.severity.label,
+                finding.message,
+                json.dumps(finding.evidence, sort_keys=True, default=str),
             )
-        _record_release(db, evidence)
-        for position, finding in enumerate(report.findings):
-            db["findings"].upsert(  # type: ignore[union-attr]
-                {
-                    "scan_id": scan_id,
-                    "name": report.name,
-                    "position": position,
-                    "version": report.version,
-                    "signal": finding.signal,
-                    "severity": finding.severity.label,
-                    "message": finding.message,
-                    "evidence": json.dumps(finding.evidence, sort_keys=True, default=str),
-                },
-                pk=("scan_id", "name", "position"),
-            )
-
-
-def _upsert_package(db: Database, name: str, scan_id: int) -> None:
-    table = db["packages"]
-    existing = list(db.query("select first_scan from packages where name = ?", [name]))
-    first = existing[0]["first_scan"] if existing else scan_id
-    table.upsert(  # type: ignore[union-attr]
-        {"name": name, "first_scan": first, "last_scan": scan_id}, pk="name"
-    )
+            for position, finding in enumerate(report.findings)
+        )
+    rows.write(conn)
 
 
 def observe_owners(
-    db: Database,
+    conn: sqlite3.Connection,
     scan_id: int,
     name: str,
     at: str,
     organization: str | None,
     roles: tuple[OwnerRole, ...],
 ) -> None:
-    _upsert_package(db, name, scan_id)
-    db["observations"].upsert(  # type: ignore[union-attr]
-        {
-            "scan_id": scan_id,
-            "name": name,
-            "observed_at": at,
-            "organization": organization,
-            "roles": json.dumps([{"user": r.user, "role": r.role} for r in roles]),
-        },
-        pk=("scan_id", "name"),
-    )
-    for role in roles:
-        key = [name, role.user, role.role]
-        existing = list(
-            db.query(
-                "select first_scan, first_seen from ownership "
-                "where name = ? and user = ? and role = ?",
-                key,
+    rows = _Rows()
+    rows.packages.append((name, scan_id, scan_id))
+    rows.observe(scan_id, name, at, organization, roles)
+    rows.write(conn)
+
+
+class _Rows:
+    """What one scan writes, table by table, in the order foreign keys need."""
+
+    def __init__(self) -> None:
+        self.packages: list[tuple[Any, ...]] = []
+        self.observations: list[tuple[Any, ...]] = []
+        self.ownership: list[tuple[Any, ...]] = []
+        self.releases: list[tuple[Any, ...]] = []
+        self.earlier_releases: list[tuple[Any, ...]] = []
+        self.files: list[tuple[Any, ...]] = []
+        self.findings: list[tuple[Any, ...]] = []
+
+    def observe(
+        self,
+        scan_id: int,
+        name: str,
+        at: str,
+        organization: str | None,
+        roles: tuple[OwnerRole, ...],
+    ) -> None:
+        listed = json.dumps([{"user": r.user, "role": r.role} for r in roles])
+        self.observations.append((scan_id, name, at, organization, listed))
+        self.ownership.extend(
+            (name, r.user, r.role, organization, scan_id, scan_id, at, at) for r in roles
+        )
+
+    def release(self, evidence: Evidence) -> None:
+        package = evidence.package
+        if package.version is None or not isinstance(evidence.files, ProjectFiles):
+            return
+        release_id = f"{package.name}=={package.version}"
+        times = [f.upload_time for f in evidence.release_files if f.upload_time]
+        metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
+        self.releases.append(
+            (
+                release_id,
+                package.name,
+                str(package.version),
+                min(times).isoformat() if times else None,
+                metadata.author_email if metadata else None,
+                metadata.maintainer_email if metadata else None,
+                metadata.source_url if metadata else None,
             )
         )
-        db["ownership"].upsert(  # type: ignore[union-attr]
-            {
-                "name": name,
-                "user": role.user,
-                "role": role.role,
-                "organization": organization,
-                "first_scan": existing[0]["first_scan"] if existing else scan_id,
-                "first_seen": existing[0]["first_seen"] if existing else at,
-                "last_scan": scan_id,
-                "last_seen": at,
-            },
-            pk=("name", "user", "role"),
+        self.earlier_releases.extend(
+            (
+                f"{package.name}=={e.version}",
+                package.name,
+                e.version,
+                e.author_email,
+                e.maintainer_email,
+                e.source_url,
+            )
+            for e in evidence.earlier_emails
+        )
+        states = {f.filename: f for f in (evidence.provenance.files if evidence.provenance else ())}
+        for file in evidence.release_files:
+            if not file.sha256:
+                continue
+            state = states.get(file.filename)
+            self.files.append(
+                (
+                    file.sha256,
+                    release_id,
+                    file.filename,
+                    file.upload_time.isoformat() if file.upload_time else None,
+                    int(file.yanked),
+                    file.yanked_reason,
+                    state.state if state else "unknown",
+                    str(state.publisher) if state and state.publisher else None,
+                )
+            )
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        release = ("id", "name", "version", "first_upload", "author_email", "maintainer_email")
+        _upsert(
+            conn,
+            "packages",
+            ("name", "first_scan", "last_scan"),
+            self.packages,
+            ("name",),
+            keep=("first_scan",),
+        )
+        _upsert(
+            conn,
+            "observations",
+            ("scan_id", "name", "observed_at", "organization", "roles"),
+            self.observations,
+            ("scan_id", "name"),
+        )
+        _upsert(
+            conn,
+            "ownership",
+            (
+                "name",
+                "user",
+                "role",
+                "organization",
+                "first_scan",
+                "last_scan",
+                "first_seen",
+                "last_seen",
+            ),
+            self.ownership,
+            ("name", "user", "role"),
+            keep=("first_scan", "first_seen"),
+        )
+        _upsert(conn, "releases", (*release, "metadata_url"), self.releases, ("id",))
+        # What earlier releases' metadata said; their first upload stays as recorded.
+        _upsert(
+            conn,
+            "releases",
+            (*release[:3], *release[4:], "metadata_url"),
+            self.earlier_releases,
+            ("id",),
+        )
+        _upsert(
+            conn,
+            "files",
+            (
+                "sha256",
+                "release_id",
+                "filename",
+                "upload_time",
+                "yanked",
+                "yanked_reason",
+                "provenance_state",
+                "publisher",
+            ),
+            self.files,
+            ("sha256",),
+        )
+        _upsert(
+            conn,
+            "findings",
+            ("scan_id", "name", "position", "version", "signal", "severity", "message", "evidence"),
+            self.findings,
+            ("scan_id", "name", "position"),
         )
 
 
-def _record_release(db: Database, evidence: Evidence) -> None:
-    package = evidence.package
-    files = evidence.files
-    if package.version is None or not isinstance(files, ProjectFiles):
+def _upsert(
+    conn: sqlite3.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    pk: Sequence[str],
+    keep: Sequence[str] = (),
+) -> None:
+    """Insert `rows`; a row whose key exists updates every column but the key and `keep`."""
+    if not rows:
         return
-    release_id = f"{package.name}=={package.version}"
-    times = [f.upload_time for f in evidence.release_files if f.upload_time]
-    metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
-    db["releases"].upsert(  # type: ignore[union-attr]
-        {
-            "id": release_id,
-            "name": package.name,
-            "version": str(package.version),
-            "first_upload": min(times).isoformat() if times else None,
-            "author_email": metadata.author_email if metadata else None,
-            "maintainer_email": metadata.maintainer_email if metadata else None,
-            "metadata_url": metadata.source_url if metadata else None,
-        },
-        pk="id",
+    updated = [c for c in columns if c not in pk and c not in keep]
+    sql = (
+        f"insert into {table} ({', '.join(columns)}) "  # noqa: S608 (names are constants)
+        f"values ({', '.join('?' * len(columns))}) "
+        f"on conflict ({', '.join(pk)}) do update set "
+        + ", ".join(f"{c} = excluded.{c}" for c in updated)
     )
-    for emails in evidence.earlier_emails:
-        db["releases"].upsert(  # type: ignore[union-attr]
-            {
-                "id": f"{package.name}=={emails.version}",
-                "name": package.name,
-                "version": emails.version,
-                "author_email": emails.author_email,
-                "maintainer_email": emails.maintainer_email,
-                "metadata_url": emails.source_url,
-            },
-            pk="id",
-        )
-    provenance = {f.filename: f for f in (evidence.provenance.files if evidence.provenance else ())}
-    for file in evidence.release_files:
-        if not file.sha256:
-            continue
-        state = provenance.get(file.filename)
-        db["files"].upsert(  # type: ignore[union-attr]
-            {
-                "sha256": file.sha256,
-                "release_id": release_id,
-                "filename": file.filename,
-                "upload_time": file.upload_time.isoformat() if file.upload_time else None,
-                "yanked": int(file.yanked),
-                "yanked_reason": file.yanked_reason,
-                "provenance_state": state.state if state else "unknown",
-                "publisher": str(state.publisher) if state and state.publisher else None,
-            },
-            pk="sha256",
-        )
+    conn.executemany(sql, rows)

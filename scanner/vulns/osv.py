@@ -16,7 +16,6 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -24,7 +23,6 @@ from scanner.errors import InputError
 from scanner.models import Advisory, Unavailable
 
 MAX_ENTRY = 4 * 1024 * 1024
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
 
 
 class OsvDatabase:
@@ -71,8 +69,11 @@ def _read_records(path: Path) -> Iterator[Mapping[str, Any]]:
 
 
 def _parse(data: bytes, where: str) -> Mapping[str, Any]:
+    import yaml  # advisory databases only: not loaded by scans without one
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
     try:
-        record = json.loads(data) if where.endswith(".json") else yaml.load(data, Loader=_Loader)  # noqa: S506 (a safe loader)
+        record = json.loads(data) if where.endswith(".json") else yaml.load(data, Loader=loader)  # noqa: S506 (a safe loader)
     except (ValueError, yaml.YAMLError) as e:
         raise InputError.single(where, None, f"unreadable advisory: {type(e).__name__}") from e
     if not isinstance(record, dict) or "id" not in record:

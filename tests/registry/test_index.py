@@ -11,7 +11,12 @@ from scanner.errors import FetchError
 from scanner.models import Missing
 from scanner.registry import ClientConfig, HttpClient, Index
 from scanner.registry.index import SIMPLE_JSON
-from scanner.registry.metadata import ArchiveError, fetch_core_metadata, read_sdist_pkg_info
+from scanner.registry.metadata import (
+    ArchiveError,
+    fetch_core_metadata,
+    parse_metadata,
+    read_sdist_pkg_info,
+)
 from scanner.store import Store
 from tests.indexserver import IndexServer, simple_page
 
@@ -187,3 +192,21 @@ def test_a_page_that_cannot_be_read_leaves_no_view(index, tmp_path):
     with pytest.raises(FetchError, match="invalid JSON"):
         Index(client, index.url).release_files("six", Version("1.16.0"), 5)
     assert not list(store.db.query("select key from http_cache where key like 'view %'"))
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_metadata_headers_end_at_the_first_blank_line(newline):
+    text = newline.join(
+        [
+            "Metadata-Version: 2.1",
+            "Name: demo",
+            "Version: 1.0",
+            "Requires-Dist: idna",
+            "",
+            "Requires-Dist: not-a-header-but-the-description",
+            "Author-email: nobody@example.com",
+        ]
+    )
+    metadata = parse_metadata(text.encode(), "https://example.invalid/demo", "pep658")
+    assert metadata.requires_dist == ("idna",)
+    assert metadata.author_email is None and metadata.version == "1.0"

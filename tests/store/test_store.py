@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from scanner.cli import main
 from scanner.store import Store
 from scanner.store.migrations import MIGRATIONS
+from scanner.store.schema import SCHEMA
 from tests.conftest import LOCKS, scan_json
 
 EXPECTED = {
@@ -285,3 +286,8 @@ def test_kill_9_during_a_scan_leaves_a_consistent_store(index, tmp_path):
     connection = sqlite3.connect(db)
     assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert connection.execute("select count(*) from scans").fetchone()[0] == 1
+
+
+def test_the_schema_list_names_every_migration():
+    """Opening a store skips sqlite-utils when SCHEMA's migrations are all applied."""
+    assert [m.name for m in MIGRATIONS._migrations] == list(SCHEMA)
