@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -228,6 +229,34 @@ class ProjectFiles:
     def exposes_provenance(self) -> bool:
         """PEP 740 provenance appears in the Simple API from api-version 1.3."""
         return _api_at_least(self.api_version, (1, 3))
+
+
+_UNIVERSAL_TAGS = ("-py3-none-any.whl", "-py2.py3-none-any.whl")
+
+
+def metadata_file(
+    release: Sequence[DistFile], locked: AbstractSet[str] = frozenset()
+) -> DistFile | None:
+    """The cheapest file of a release to read core metadata from: a locked one (of the
+    `locked` sha256s) first, then a universal wheel, any wheel, a file with PEP 658."""
+    if not release:
+        return None
+
+    def cost(file: DistFile) -> tuple[bool, bool, bool, bool, str]:
+        return (
+            bool(locked) and file.sha256 not in locked,
+            not file.is_wheel,
+            not file.filename.endswith(_UNIVERSAL_TAGS),
+            file.core_metadata is False,
+            file.filename,
+        )
+
+    return min(release, key=cost)
+
+
+def representative(release: Sequence[DistFile]) -> DistFile:
+    """The one file that stands for a release (its sdist when it has one)."""
+    return min(release, key=lambda f: (f.is_wheel, f.filename))
 
 
 def summarise(by_version: Mapping[Version, Sequence[DistFile]]) -> dict[Version, ReleaseSummary]:

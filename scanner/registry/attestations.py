@@ -19,7 +19,13 @@ from packaging.version import InvalidVersion, Version
 
 from scanner import provenance as pep740
 from scanner.errors import FetchError
-from scanner.models import DistFile, FileProvenance, ProjectFiles, ReleaseProvenance
+from scanner.models import (
+    DistFile,
+    FileProvenance,
+    ProjectFiles,
+    ReleaseProvenance,
+    representative,
+)
 from scanner.registry.index import Index
 
 INTEGRITY_JSON = "application/vnd.pypi.integrity.v1+json"
@@ -85,10 +91,8 @@ def earlier_provenance(
         release = files.release(version)
         if not release:
             continue
-        representative = min(release, key=lambda f: (f.is_wheel, f.filename))
-        found.append(
-            ReleaseProvenance(str(version), (file_provenance(index, files, representative),))
-        )
+        one = representative(release)
+        found.append(ReleaseProvenance(str(version), (file_provenance(index, files, one),)))
         if found[-1].attested:
             break
     return tuple(found)

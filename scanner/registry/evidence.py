@@ -26,6 +26,7 @@ from scanner.models import (
     Unavailable,
     VulnerabilityReport,
     email_addresses,
+    metadata_file,
 )
 from scanner.registry.attestations import (
     EARLIER_RELEASES,
@@ -36,8 +37,6 @@ from scanner.registry.index import Index
 from scanner.registry.metadata import fetch_core_metadata
 from scanner.resolver import ResolutionError
 from scanner.vulns.interface import VulnerabilitySource, merge_advisories
-
-_UNIVERSAL_TAGS = ("-py3-none-any.whl", "-py2.py3-none-any.whl")
 
 
 def collect_evidence(
@@ -136,20 +135,7 @@ def query_vulnerabilities(
 
 def pick_metadata_file(files: tuple[DistFile, ...], package: LockedPackage) -> DistFile | None:
     """The cheapest file to read metadata from: a locked universal wheel first."""
-    if not files:
-        return None
-    locked = package.sha256s()
-
-    def cost(file: DistFile) -> tuple[bool, bool, bool, bool, str]:
-        return (
-            bool(locked) and file.sha256 not in locked,
-            not file.is_wheel,
-            not file.filename.endswith(_UNIVERSAL_TAGS),
-            file.core_metadata is False,
-            file.filename,
-        )
-
-    return min(files, key=cost)
+    return metadata_file(files, package.sha256s())
 
 
 class IndexMetadata:

@@ -39,6 +39,8 @@ from scanner.models import (
     ProjectInfo,
     ProvenanceRef,
     ReleaseSummary,
+    metadata_file,
+    representative,
 )
 from scanner.registry.http import HttpClient, Response
 
@@ -88,7 +90,7 @@ class Index:
         url = self.simple_url(name)
         response = self.client.get_view(
             url,
-            view=f"release {version} {earlier}",
+            view=f"release/{VIEW_FORMAT} {version} {earlier}",
             build=lambda page: release_view(name, page, version, earlier),
             accept=SIMPLE_JSON,
             max_bytes=self.client.config.max_page_bytes,
@@ -143,14 +145,16 @@ _FILE_KEYS = (
     "upload-time",
     "provenance",
 )
+VIEW_FORMAT = 2  # bump when `release_view` changes what it keeps: old views are then unused
 _VIEW_RELEASES = "trustscan:releases"  # [version, first upload, all files yanked] per release
 
 
 def release_view(name: NormalizedName, page: Response, version: Version, earlier: int) -> bytes:
     """A Simple API page cut down for one pinned release (see `Index.release_files`):
-    a PEP 691 document holding only the files of `version` and of the `earlier`
-    releases before it, plus a summary of every release. Built from the raw JSON,
-    without turning every file of the page into an object."""
+    a PEP 691 document holding every file of `version` and, of each of the `earlier`
+    releases before it, the files that are read of an earlier release (its
+    `representative` and its `metadata_file`), plus a summary of every release.
+    Built from the raw JSON, without turning every file of the page into an object."""
     if page.status == 404:
         return b""
     _check_simple_type(page)
@@ -171,11 +175,9 @@ def release_view(name: NormalizedName, page: Response, version: Version, earlier
             first = min(times).isoformat() if times else None
             releases.append([str(release), first, all(bool(r.get("yanked")) for r in raws)])
         before = sorted(v for v in groups if v < version)[-earlier:] if earlier else []
-        kept = [
-            {k: raw[k] for k in _FILE_KEYS if k in raw}
-            for release in (version, *before)
-            for raw in groups.get(release, ())
-        ]
+        kept = [_trim(raw) for raw in groups.get(version, ())]
+        for release in before:
+            kept.extend(_trim(raw) for raw in _read_of_earlier(name, groups[release], page.url))
         view = {
             "meta": data.get("meta"),
             "name": data.get("name"),
@@ -185,6 +187,21 @@ def release_view(name: NormalizedName, page: Response, version: Version, earlier
             _VIEW_RELEASES: releases,
         }
         return json.dumps(view, separators=(",", ":")).encode()
+
+
+def _read_of_earlier(
+    name: NormalizedName, raws: list[Mapping[str, Any]], base_url: str
+) -> list[Mapping[str, Any]]:
+    files = {f.filename: f for r in raws if (f := _dist_file(name, r, base_url)) is not None}
+    chosen = {representative(list(files.values())).filename}
+    wanted = metadata_file(list(files.values()))
+    if wanted is not None:
+        chosen.add(wanted.filename)
+    return [r for r in raws if r.get("filename") in chosen]
+
+
+def _trim(raw: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: raw[k] for k in _FILE_KEYS if k in raw}
 
 
 def read_release_view(name: NormalizedName, response: Response) -> ProjectFiles:

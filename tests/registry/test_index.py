@@ -8,7 +8,7 @@ import pytest
 from packaging.version import Version
 
 from scanner.errors import FetchError
-from scanner.models import Missing
+from scanner.models import Missing, metadata_file, representative
 from scanner.registry import ClientConfig, HttpClient, Index
 from scanner.registry.index import SIMPLE_JSON
 from scanner.registry.metadata import (
@@ -148,8 +148,11 @@ def test_a_release_view_holds_what_the_whole_page_says_of_that_release(index):
     assert view.first_uploads == whole.first_uploads
     held = {f.version for f in view.files}
     assert held == {pinned, Version("2.31.0"), Version("2.30.0")}
-    for version in held:
-        assert view.release(version) == whole.release(version)
+    assert view.release(pinned) == whole.release(pinned)  # every file of the pinned release
+    for version in view.earlier(pinned, 2):  # of earlier ones, the files that are read
+        assert set(view.release(version)) <= set(whole.release(version))
+        assert representative(view.release(version)) == representative(whole.release(version))
+        assert metadata_file(view.release(version)) == metadata_file(whole.release(version))
     assert view.earlier(pinned, 2) == whole.earlier(pinned, 2)
     assert (view.url, view.api_version, view.versions) == (
         whole.url,
@@ -160,6 +163,24 @@ def test_a_release_view_holds_what_the_whole_page_says_of_that_release(index):
 
 def test_a_release_view_of_a_missing_project_is_missing(index):
     assert isinstance(make_index(index).release_files("jeilyfish", Version("1.0"), 5), Missing)
+
+
+def test_a_release_view_keeps_of_earlier_releases_only_the_files_read():
+    """wrapt ships ~100 files a release: the view of 2.5.2 holds them all, and of each
+    earlier release the two that are read (its sdist, the wheel to read metadata from)."""
+    with IndexServer() as server:
+        idx = make_index(server)
+        whole = idx.files("wrapt")
+        pinned = Version("2.5.2")
+        view = idx.release_files("wrapt", pinned, 5)
+    assert view.release(pinned) == whole.release(pinned) and len(view.release(pinned)) > 90
+    earlier = view.earlier(pinned, 5)
+    assert earlier == whole.earlier(pinned, 5) and len(earlier) == 5
+    for version in earlier:
+        kept = view.release(version)
+        assert 1 <= len(kept) <= 2 < len(whole.release(version))
+        assert representative(kept) == representative(whole.release(version))
+        assert metadata_file(kept) == metadata_file(whole.release(version))
 
 
 def test_views_are_kept_until_the_page_changes(index, tmp_path):
