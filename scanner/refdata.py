@@ -7,6 +7,7 @@ stay free of I/O.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,9 @@ def data_path(name: str) -> Path:
     )
 
 
+_CANONICAL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # already canonical: nothing to do
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceData:
     popular: dict[NormalizedName, int]  # name -> download rank (1 = most downloaded)
@@ -39,6 +43,7 @@ def load() -> ReferenceData:
     for line in data_path("top-pypi-packages.tsv").read_text(encoding="utf-8").splitlines()[1:]:
         rank, _, name = line.partition("\t")
         if rank.isdigit() and name:
-            popular.setdefault(canonicalize_name(name), int(rank))
+            canonical = name if _CANONICAL.fullmatch(name) else canonicalize_name(name)
+            popular.setdefault(NormalizedName(canonical), int(rank))
     domains = data_path("disposable-email-domains.txt").read_text(encoding="utf-8").split()
     return ReferenceData(popular, frozenset(d.strip().lower() for d in domains if d.strip()))

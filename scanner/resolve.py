@@ -8,6 +8,7 @@ is reported, not ignored.
 
 from __future__ import annotations
 
+import functools
 import platform
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -52,12 +53,18 @@ def target_environment(
     return env
 
 
+# The same few hundred requirement and marker strings recur across a lock's packages:
+# parse each once (the objects are only read).
+_marker = functools.lru_cache(maxsize=4096)(Marker)
+_requirement = functools.lru_cache(maxsize=16384)(Requirement)
+
+
 def marker_applies(marker: str | None, env: Mapping[str, str], extras: Sequence[str] = ()) -> bool:
     """Whether a Requires-Dist `marker` holds in `env` for no extra or any of `extras`."""
     if not marker:
         return True
     try:
-        parsed = Marker(marker)
+        parsed = _marker(marker)
         return any(parsed.evaluate({**env, "extra": extra}) for extra in ("", *extras))
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
         return True  # unknown markers: keep the package rather than silently drop it
@@ -75,7 +82,7 @@ def lock_marker_applies(
         "extras": frozenset(),
     }
     try:
-        return Marker(marker).evaluate(lock_env, context="lock_file")
+        return _marker(marker).evaluate(lock_env, context="lock_file")
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
         return True
 
@@ -126,7 +133,7 @@ def build_graph(
         pending.discard(name)
         for line in requires.get(name) or ():
             try:
-                requirement = Requirement(line)
+                requirement = _requirement(line)
             except InvalidRequirement:
                 problems.append(f"{name}: unparsable requirement {line!r} in its metadata")
                 continue

@@ -36,42 +36,33 @@ def damerau_one(a: str, b: str) -> str | None:
     return None
 
 
-def _deletions(name: str) -> set[str]:
-    return {name[:i] + name[i + 1 :] for i in range(len(name))}
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"  # of canonical names
 
 
-_INDEXES: dict[tuple[int, int], dict[str, list[str]]] = {}
-
-
-def _index(popular: Mapping[NormalizedName, int], top: int) -> dict[str, list[str]]:
-    """SymSpell-style: each popular name under itself and its one-deletion variants.
-
-    Built once per reference table (which is loaded once) and threshold.
-    """
-    key = (id(popular), top)
-    if key not in _INDEXES:
-        index: dict[str, list[str]] = {}
-        for name, rank in popular.items():
-            if rank <= top:
-                for variant in {name, *_deletions(name)}:
-                    index.setdefault(variant, []).append(name)
-        _INDEXES[key] = index
-    return _INDEXES[key]
+def one_edit(name: str) -> set[str]:
+    """Every string one deletion, insertion, substitution or adjacent swap from `name`
+    (over the alphabet of canonical names): ~75 per character, cheap to look up, where
+    indexing thousands of popular names would cost more than the scan it serves."""
+    splits = [(name[:i], name[i:]) for i in range(len(name) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
+    edits |= {a + c + b for a, b in splits for c in _ALPHABET}
+    edits.discard(name)
+    return edits
 
 
 def near_popular(
     name: NormalizedName, popular: Mapping[NormalizedName, int], top: int
 ) -> list[tuple[str, str, int]]:
     """(popular name, how it differs, its rank) for popular names one step from `name`."""
-    index = _index(popular, top)
-    candidates = set(index.get(name, ()))
-    for variant in _deletions(name):
-        candidates |= set(index.get(variant, ()))
     matches = []
-    for target in sorted(candidates):
-        how = damerau_one(name, target)
-        if how is not None:
-            matches.append((target, how, popular[target]))  # type: ignore[index]
+    for target in sorted(one_edit(name)):
+        rank = popular.get(target)  # type: ignore[call-overload]
+        if rank is not None and rank <= top:
+            how = damerau_one(name, target)
+            if how is not None:
+                matches.append((target, how, rank))
     for affix in _AFFIXES:
         for stripped in (name.removeprefix(affix), name.removesuffix(affix)):
             for other in (stripped, *(a.strip("-") + "-" + stripped for a in _AFFIXES[:4])):

@@ -145,8 +145,8 @@ def _few_releases(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Ite
     if found is None:
         return
     files, _, _ = found
-    releases = sorted(release_dates(files))
-    if len(releases) <= ctx.threshold(signal, "max"):
+    if len(files.first_uploads) <= ctx.threshold(signal, "max"):
+        releases = sorted(release_dates(files))
         yield signal.finding(
             evidence,
             f"the project has {len(releases)} release(s)",
