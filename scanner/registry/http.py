@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import email.utils
+import os
 import random
 import secrets
 import threading
@@ -118,6 +119,7 @@ class HttpClient:
         self.log = log if log is not None else RequestLog()
         self._session_lock = threading.Lock()
         self._requests_session: requests.Session | None = None
+        self._environments: dict[str, dict[str, object]] = {}
 
     @property
     def _session(self) -> requests.Session:
@@ -128,6 +130,7 @@ class HttpClient:
                 from requests.adapters import HTTPAdapter
 
                 session = requests.Session()
+                session.trust_env = False  # read once per host instead: see _environment
                 session.headers["User-Agent"] = USER_AGENT
                 session.max_redirects = MAX_REDIRECTS
                 adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(self.config.jobs, 4))
@@ -135,6 +138,25 @@ class HttpClient:
                 session.mount("https://", adapter)
                 self._requests_session = session
             return self._requests_session
+
+    def _environment(self, url: str) -> dict[str, object]:
+        """What requests takes from the environment (proxies and no_proxy, a CA bundle,
+        .netrc credentials), read once per host: requests would re-read it per request,
+        which costs more than a cached request itself."""
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        found = self._environments.get(key)
+        if found is None:
+            from requests.utils import get_environ_proxies, get_netrc_auth
+
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            found = {
+                "proxies": get_environ_proxies(url),
+                "verify": bundle or True,
+                "auth": get_netrc_auth(url),
+            }
+            self._environments[key] = found
+        return found
 
     def close(self) -> None:
         if self._requests_session is not None:
@@ -348,7 +370,12 @@ class HttpClient:
     def _get_once(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
         timeout = (self.config.connect_timeout, self.config.read_timeout)
         with self._session.get(
-            url, headers=headers, timeout=timeout, stream=True, allow_redirects=False
+            url,
+            headers=headers,
+            timeout=timeout,
+            stream=True,
+            allow_redirects=False,
+            **self._environment(url),  # type: ignore[arg-type]
         ) as raw:
             declared = raw.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:

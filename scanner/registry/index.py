@@ -163,16 +163,10 @@ def release_view(name: NormalizedName, page: Response, version: Version, earlier
         raw_files = data.get("files")
         if not isinstance(raw_files, list):
             raise FetchError(page.url, "Simple API JSON has no 'files' list")
-        groups: dict[Version, list[Mapping[str, Any]]] = {}
-        for raw in raw_files:
-            if isinstance(raw, Mapping) and isinstance(raw.get("filename"), str):
-                found = file_version(name, raw["filename"])
-                if found is not None:
-                    groups.setdefault(found, []).append(raw)
+        groups = _by_version(name, raw_files)
         releases = []
         for release, raws in groups.items():
-            times = [t for r in raws if (t := parse_time(r.get("upload-time")))]
-            first = min(times).isoformat() if times else None
+            first = _first_upload([r.get("upload-time") for r in raws])
             releases.append([str(release), first, all(bool(r.get("yanked")) for r in raws)])
         before = sorted(v for v in groups if v < version)[-earlier:] if earlier else []
         kept = [_trim(raw) for raw in groups.get(version, ())]
@@ -187,6 +181,47 @@ def release_view(name: NormalizedName, page: Response, version: Version, earlier
             _VIEW_RELEASES: releases,
         }
         return json.dumps(view, separators=(",", ":")).encode()
+
+
+def _by_version(
+    name: NormalizedName, raw_files: list[Any]
+) -> dict[Version, list[Mapping[str, Any]]]:
+    """The page's file entries by release. A page is mostly wheels, dozens per release:
+    their version is read once per (name, version) prefix, not once per file."""
+    groups: dict[Version, list[Mapping[str, Any]]] = {}
+    prefixes: dict[tuple[str, str], Version | None] = {}
+    for raw in raw_files:
+        if not isinstance(raw, Mapping):
+            continue
+        filename = raw.get("filename")
+        if not isinstance(filename, str):
+            continue
+        parts = filename.split("-", 4)
+        if filename.endswith(".whl") and len(parts) == 5:  # file_version's fast path
+            key = (parts[0], parts[1])
+            if key not in prefixes:
+                prefixes[key] = file_version(name, filename)
+            found = prefixes[key]
+        else:
+            found = file_version(name, filename)
+        if found is not None:
+            groups.setdefault(found, []).append(raw)
+    return groups
+
+
+def _first_upload(stamps: list[object]) -> str | None:
+    """The earliest of a release's upload times, as ISO 8601. Stamps written alike (PyPI
+    writes them all as `YYYY-MM-DDTHH:MM:SS.ffffffZ`) sort as text; others are parsed."""
+    texts = [t for t in stamps if isinstance(t, str) and t]
+    if not texts:
+        return None
+    shape = len(texts[0])
+    if all(len(t) == shape and t.endswith("Z") for t in texts):
+        first = parse_time(min(texts))
+        if first is not None:
+            return first.isoformat()
+    times = [t for t in map(parse_time, texts) if t is not None]
+    return min(times).isoformat() if times else None
 
 
 def _read_of_earlier(
@@ -312,11 +347,14 @@ def _version(text: str) -> Version | None:
         return None
 
 
+_canonical = functools.lru_cache(maxsize=4096)(canonicalize_name)  # a page repeats one name
+
+
 def file_version(project: NormalizedName, filename: str) -> Version | None:
     """The version a distribution file belongs to, from its name."""
     if filename.endswith(".whl"):  # name-version-...: no need to parse the tags here
         parts = filename.split("-")
-        if len(parts) >= 5 and canonicalize_name(parts[0]) == project:
+        if len(parts) >= 5 and _canonical(parts[0]) == project:
             found = _version(parts[1])
             if found is not None:
                 return found

@@ -55,6 +55,9 @@ class Store:
             self.conn.execute("PRAGMA foreign_keys = ON")
             if str(target) != ":memory:":
                 self.conn.execute("PRAGMA journal_mode = wal")
+                # In WAL mode, NORMAL keeps the file consistent through any crash and
+                # syncs at checkpoints, not at each of a scan's thousand cache writes.
+                self.conn.execute("PRAGMA synchronous = normal")
             if not self._migrated():
                 from scanner.store.migrations import MIGRATIONS
 

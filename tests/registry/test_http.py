@@ -92,3 +92,17 @@ def test_offline_answers_from_cache_only(index, tmp_path):
 def test_user_agent_names_trustscan(index):
     client().get(index.url + "simple/six/", max_bytes=10**7)
     assert index.requests[-1][2]["User-Agent"].startswith("trustscan/")
+
+
+def test_proxies_ca_bundle_and_no_proxy_come_from_the_environment(monkeypatch, tmp_path):
+    """requests' trust_env is off (it re-reads the environment per request); the client
+    reads the same settings once per host."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("NO_PROXY", "files.example.invalid")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "corporate.pem"))
+    monkeypatch.setenv("NETRC", str(tmp_path / "none"))
+    c = client()
+    proxied = c._environment("https://index.example.invalid/simple/six/")
+    assert proxied["proxies"]["https"] == "http://proxy.invalid:3128"
+    assert proxied["verify"] == str(tmp_path / "corporate.pem")
+    assert c._environment("https://files.example.invalid/x.whl")["proxies"] == {}
