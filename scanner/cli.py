@@ -34,13 +34,13 @@ from scanner.registry.provenance_report import render_provenance
 from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation
 from scanner.report.history import render_diff, render_history, render_scans
-from scanner.report.json import summary_counts, to_dict
+from scanner.report.json import document, summary_counts
 from scanner.resolve import target_environment
 from scanner.resolver import ResolverOptions
 from scanner.scan import Progress, scan
 from scanner.signals import CATALOG
 from scanner.store import Store
-from scanner.text import bounded, inert
+from scanner.text import inert
 from scanner.vulns import OsvDatabase, VulnerabilitySource
 
 
@@ -431,7 +431,7 @@ def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespac
             "packages": len(result.packages),
             "exit_code": result.verdict.exit_code,
         },
-        bounded(to_dict(result)),  # type: ignore[arg-type]
+        document(result),
         result,
         observe=not args.offline,  # cached answers are not a new observation
     )

@@ -39,6 +39,24 @@ def test_json_validates_against_the_schema(capsys, index, lock):
     jsonschema.validate(json.loads(render(capsys, index, lock, "json")), schema)
 
 
+def test_json_has_one_package_a_line_and_stays_ascii(capsys, index):
+    text = render(capsys, index, "warehouse-deploy.txt", "json")
+    report = json.loads(text)
+    lines = text.splitlines()
+    assert lines[0] == "{" and lines[-1] == "}" and text.isascii()
+    for package in report["packages"]:  # each whole on its own line
+        line = json.dumps(package)
+        assert f"    {line}," in lines or f"    {line}" in lines
+    assert len(lines) == len(report) + 2 + len(report["packages"]) + 1
+
+
+def test_json_of_an_empty_lock_is_valid(capsys, index, tmp_path):
+    empty = tmp_path / "requirements.txt"
+    empty.write_text("# nothing\n")
+    main(["scan", str(empty), "--index-url", index.url, "--format", "json"])
+    assert json.loads(capsys.readouterr().out)["packages"] == []
+
+
 @pytest.mark.parametrize("lock", ["warehouse-deploy.txt", "signals.txt", "pylock.toml"])
 def test_sarif_validates_against_sarif_2_1_0(capsys, index, lock):
     schema = json.loads((DATA / "schemas" / "sarif-schema-2.1.0.json").read_text())

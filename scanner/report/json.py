@@ -44,9 +44,32 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     }
 
 
+_last: tuple[ScanResult, dict[str, Any]] | None = None
+
+
+def document(result: ScanResult) -> dict[str, Any]:
+    """The report as JSON data with long metadata strings cut (`bounded`): what is
+    printed and what the store keeps. Made once per result (the CLI needs it twice)."""
+    global _last
+    if _last is None or _last[0] is not result:
+        made = bounded(to_dict(result))
+        assert isinstance(made, dict)
+        _last = (result, made)
+    return _last[1]
+
+
 def render_json(result: ScanResult) -> str:
-    """JSON escapes control and non-ASCII characters; long metadata strings are cut."""
-    return json.dumps(bounded(to_dict(result)), indent=2, sort_keys=False) + "\n"
+    """One package per line, so two reports diff package by package (`jq .` indents
+    it all). JSON escapes control and non-ASCII characters; long metadata strings are
+    cut. Written by the C encoder, line by line: indent=2 would be the slow pure-Python
+    one."""
+    report = document(result)
+    head = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in report.items() if k != "packages"]
+    packages = ",\n".join(f"    {json.dumps(p)}" for p in report["packages"])
+    body = ",\n".join(
+        [*head, f'  "packages": [\n{packages}\n  ]' if packages else '  "packages": []']
+    )
+    return "{\n" + body + "\n}\n"
 
 
 def summary_counts(result: ScanResult) -> dict[str, int]:
