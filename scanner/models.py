@@ -7,6 +7,7 @@ are `packaging.version.Version` wherever a version is known.
 from __future__ import annotations
 
 import enum
+import heapq
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -220,7 +221,7 @@ class ProjectFiles:
 
     def earlier(self, pinned: Version, count: int) -> list[Version]:
         """The `count` releases before `pinned`, oldest first."""
-        return sorted(v for v in self.releases if v < pinned)[-count:]
+        return sorted(heapq.nlargest(count, (v for v in self.releases if v < pinned)))
 
     def release(self, version: Version) -> tuple[DistFile, ...]:
         return self.by_version.get(version, ())

@@ -39,6 +39,7 @@ from scanner.models import (
 )
 from scanner.policy import Policy, apply_policy, expired_waivers, gate
 from scanner.registry.evidence import IndexMetadata, collect_evidence
+from scanner.registry.http import NeedsNetwork, cache_only
 from scanner.registry.index import Index
 from scanner.resolve import DependencyGraph, build_graph
 from scanner.resolver import ResolverOptions, resolve_lock
@@ -164,14 +165,28 @@ def _collect(
     jobs: int,
     progress: Progress | None,
 ) -> dict[NormalizedName, Evidence]:
+    """Evidence for every package: first from the cache alone, in this thread (for a
+    rescan that is all of it, and threads would only take turns at the GIL), then
+    what needs the network, `jobs` at a time."""
     results: dict[NormalizedName, Evidence] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(collect_evidence, index, p, vuln_sources) for p in packages]
-        for done, future in enumerate(as_completed(futures), start=1):
-            item = future.result()
-            results[item.package.name] = item
-            if progress is not None:
-                progress(done, len(futures), item.package.name)
+    pending: list[LockedPackage] = []
+
+    def done(item: Evidence) -> None:
+        results[item.package.name] = item
+        if progress is not None:
+            progress(len(results), len(packages), item.package.name)
+
+    with cache_only():
+        for package in packages:
+            try:
+                done(collect_evidence(index, package, vuln_sources))
+            except NeedsNetwork:
+                pending.append(package)
+    if pending:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(collect_evidence, index, p, vuln_sources) for p in pending]
+            for future in as_completed(futures):
+                done(future.result())
     return results
 
 

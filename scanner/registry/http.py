@@ -18,7 +18,8 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
@@ -32,6 +33,31 @@ if TYPE_CHECKING:
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
 USER_AGENT = f"trustscan/{__version__}"
+
+
+class NeedsNetwork(Exception):
+    """Raised inside `cache_only()` where an answer would need the network."""
+
+
+_PASS = threading.local()
+
+
+@contextmanager
+def cache_only() -> Iterator[None]:
+    """In this thread, answer from the cache or raise NeedsNetwork (never a FetchError,
+    so nothing records it as a failure): a scan's first pass runs this way."""
+    _PASS.cache_only = True
+    try:
+        yield
+    finally:
+        _PASS.cache_only = False
+
+
+def needs_network(url: str) -> None:
+    """Call before going to the network (after the offline check: offline, a miss is a
+    FetchError)."""
+    if getattr(_PASS, "cache_only", False):
+        raise NeedsNetwork(url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +210,7 @@ class HttpClient:
             return _from_cache(cached)
         if self.config.offline:
             raise FetchError(url, "not in the local cache (offline mode)")
+        needs_network(url)
         headers = {"Accept": accept} if accept else {}
         if cached is not None:
             if cached.etag:
@@ -279,8 +306,10 @@ class HttpClient:
         cached = self.cache.lookup(cache_key) if self.cache is not None else None
         if cached is not None:
             return cached.body
-        if self.config.offline and network:
-            raise FetchError(key, "not in the local cache (offline mode)")
+        if network:
+            if self.config.offline:
+                raise FetchError(key, "not in the local cache (offline mode)")
+            needs_network(key)
         body = compute()
         if self.cache is not None:
             self.cache.save(CachedResponse(cache_key, key, 200, "", None, None, time.time(), body))
@@ -290,6 +319,7 @@ class HttpClient:
         """A file fetched once to be read, not kept: only what is derived from it is cached."""
         if self.config.offline:
             raise FetchError(url, "not in the local cache (offline mode)")
+        needs_network(url)
         started = time.monotonic()
         response = self._fetch(url, {}, max_bytes)
         if response.status != 200:
@@ -305,6 +335,7 @@ class HttpClient:
         """
         if self.config.offline:
             raise FetchError(url, "not in the local cache (offline mode)")
+        needs_network(url)
         byte_range = f"bytes=-{length}" if start is None else f"bytes={start}-{start + length - 1}"
         started = time.monotonic()
         response = self._fetch(url, {"Range": byte_range}, max_bytes)

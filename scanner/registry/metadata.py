@@ -8,8 +8,6 @@ read from the archive in memory. Every read is bounded.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import hashlib
 import io
 import re
@@ -28,7 +26,45 @@ MAX_SDIST_MEMBERS = 20_000
 TAIL = 64 * 1024  # first range read: the end of the wheel holds its directory
 
 
-_HEADERS_END = re.compile(r"\r?\n\r?\n")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def read_headers(text: str) -> dict[str, list[str]]:
+    """The header fields of an RFC 822 document, by lower-cased name, in order; read
+    as the email package's compat32 parser reads them (a folded value keeps its line
+    ends; a line that is neither a field nor a continuation ends the headers), but
+    only as far as the headers go: the description after them can be megabytes."""
+    headers: dict[str, list[str]] = {}
+    name: str | None = None
+    value: list[str] = []
+    position = 0
+    while position < len(text):
+        end = _LINE_END.search(text, position)
+        line = text[position : end.end() if end else len(text)]
+        position += len(line)
+        bare = line.rstrip("\r\n")
+        if not bare:
+            break  # the blank line before the body
+        if bare[0] in " \t":
+            if name is not None:
+                value.append(line)
+            continue
+        if name is not None:
+            headers.setdefault(name.lower(), []).append("".join(value).rstrip("\r\n"))
+            name, value = None, []
+        if bare.startswith("From "):
+            continue  # an mbox envelope line: never a field
+        colon = bare.find(":")
+        if colon < 0 or _FIELD_NAME.fullmatch(bare[:colon]) is None:
+            break  # the body began without a blank line
+        if colon > 0:  # ":value" has no name and is skipped
+            name, value = bare[:colon], [line[colon + 1 :].lstrip(" \t")]
+    if name is not None:
+        headers.setdefault(name.lower(), []).append("".join(value).rstrip("\r\n"))
+    return headers
+
+
+_FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]*")
 
 
 class ArchiveError(Exception):
@@ -63,18 +99,14 @@ def parse_metadata(
     data: bytes, source_url: str, method: Literal["pep658", "wheel-range", "sdist"]
 ) -> CoreMetadata:
     """Parse METADATA / PKG-INFO (RFC 822 headers; the body is the description)."""
-    text = data[:MAX_METADATA].decode("utf-8", errors="replace")
-    end = _HEADERS_END.search(text)
-    if end is not None:  # the description can be most of it, and is not read
-        text = text[: end.start() + 1]
-    message = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
+    headers = read_headers(data[:MAX_METADATA].decode("utf-8", errors="replace"))
 
     def one(key: str) -> str | None:
-        value = message.get(key)
-        return str(value).strip() if value is not None and str(value).strip() else None
+        values = headers.get(key.lower())
+        return values[0].strip() or None if values else None
 
     def many(key: str) -> tuple[str, ...]:
-        return tuple(str(v).strip() for v in message.get_all(key) or () if str(v).strip())
+        return tuple(v.strip() for v in headers.get(key.lower(), ()) if v.strip())
 
     urls = []
     for entry in many("Project-URL"):

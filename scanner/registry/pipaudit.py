@@ -18,7 +18,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from scanner.models import Advisory, Unavailable
-from scanner.registry.http import CachedResponse, ResponseCache, describe
+from scanner.registry.http import CachedResponse, ResponseCache, describe, needs_network
 
 
 class PipAuditSource:
@@ -62,6 +62,7 @@ class PipAuditSource:
                 return answer
         if self._offline:
             return Unavailable("offline, and no earlier answer from pip-audit is cached")
+        needs_network(key)
         answer = self._ask(name, version)
         if self._cache is not None:
             body = _encode(answer)

@@ -8,6 +8,7 @@ import pytest
 
 from scanner.errors import FetchError
 from scanner.registry import ClientConfig, HttpClient
+from scanner.registry.http import NeedsNetwork, cache_only
 from scanner.registry.index import SIMPLE_JSON
 from scanner.store import Store
 from tests.indexserver import Fault
@@ -85,7 +86,7 @@ def test_offline_answers_from_cache_only(index, tmp_path):
     offline = client(store, offline=True, ttl=0)
     assert offline.get(url, max_bytes=10**7).body
     with pytest.raises(FetchError, match="offline"):
-        offline.get(index.url + "pypi/idna/json", max_bytes=10**7)
+        offline.get(index.url + "pypi/certifi/json", max_bytes=10**7)
     assert len(index.requests) == before
 
 
@@ -106,3 +107,19 @@ def test_proxies_ca_bundle_and_no_proxy_come_from_the_environment(monkeypatch, t
     assert proxied["proxies"]["https"] == "http://proxy.invalid:3128"
     assert proxied["verify"] == str(tmp_path / "corporate.pem")
     assert c._environment("https://files.example.invalid/x.whl")["proxies"] == {}
+
+
+def test_a_cache_only_pass_asks_for_the_network_instead_of_failing(index, tmp_path):
+    store = Store(tmp_path / "cache.db")
+    url = index.url + "pypi/six/json"
+    client(store).get(url, max_bytes=10**7)
+    with cache_only():
+        assert client(store).get(url, max_bytes=10**7).from_cache  # fresh: answered
+        with pytest.raises(NeedsNetwork):
+            client(store).get(index.url + "pypi/certifi/json", max_bytes=10**7)
+        with pytest.raises(NeedsNetwork):
+            client(store, ttl=0).get(url, max_bytes=10**7)  # stale: would revalidate
+        with pytest.raises(FetchError, match="offline"):  # offline, a miss is a miss
+            client(store, offline=True).get(index.url + "pypi/certifi/json", max_bytes=10**7)
+    assert client(store).get(index.url + "pypi/certifi/json", max_bytes=10**7).status == 200
+    assert index.paths().count("/pypi/six/json") == 1

@@ -15,6 +15,7 @@ from scanner.registry.metadata import (
     ArchiveError,
     fetch_core_metadata,
     parse_metadata,
+    read_headers,
     read_sdist_pkg_info,
 )
 from scanner.store import Store
@@ -231,3 +232,41 @@ def test_metadata_headers_end_at_the_first_blank_line(newline):
     metadata = parse_metadata(text.encode(), "https://example.invalid/demo", "pep658")
     assert metadata.requires_dist == ("idna",)
     assert metadata.author_email is None and metadata.version == "1.0"
+
+
+def _compat32(text):
+    """The email package's reading of the headers: the reference read_headers follows."""
+    import email.parser
+    import email.policy
+
+    message = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
+    found = {}
+    for key, value in message.items():
+        found.setdefault(key.lower(), []).append(str(value))
+    return found
+
+
+def test_headers_are_read_as_the_email_package_reads_them():
+    import random
+
+    from tests.conftest import DATA
+
+    recorded = [p.read_text("utf-8", "replace") for p in (DATA / "index").rglob("*.metadata")]
+    assert len(recorded) > 20
+    crafted = [
+        "Name: a\r\nVersion: 1\r\n  folded\r\n\r\nRequires-Dist: body",
+        "From someone\nName: a\n",
+        "Name: a\nFrom here: x\nVersion: 2\n",
+        ":x\nName: b\n",
+        " leading\nName: c\n",
+        "Name: a\nnot a header\nVersion: 3\n",
+        "Name:a\rVersion:\t5\r\r",
+        "Bad Name: x\nName: y\n",
+        "Name: a\n\tcont\n cont2\nName: b\n",
+        "",
+    ]
+    rng = random.Random(740)
+    tokens = ["Name", ":", " ", "\t", "\n", "\r", "\r\n", "x", "From ", "Version", "é", ";"]
+    fuzzed = ["".join(rng.choices(tokens, k=rng.randrange(1, 30))) for _ in range(500)]
+    for text in recorded + crafted + fuzzed:
+        assert read_headers(text) == _compat32(text), repr(text[:200])
