@@ -220,8 +220,10 @@ class ProjectFiles:
         object.__setattr__(self, "first_uploads", first)
 
     def earlier(self, pinned: Version, count: int) -> list[Version]:
-        """The `count` releases before `pinned`, oldest first."""
-        return sorted(heapq.nlargest(count, (v for v in self.releases if v < pinned)))
+        """The `count` releases before `pinned`, oldest first. Of a page read for one
+        release, those whose files it holds (it holds as many as were asked for)."""
+        known = self.releases if self.complete else self.by_version
+        return sorted(heapq.nlargest(count, (v for v in known if v < pinned)))
 
     def release(self, version: Version) -> tuple[DistFile, ...]:
         return self.by_version.get(version, ())

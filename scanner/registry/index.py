@@ -246,18 +246,13 @@ def read_release_view(name: NormalizedName, response: Response) -> ProjectFiles:
         if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str):
             version = _version(entry[0])
             if version is not None:
-                releases[version] = ReleaseSummary(_view_time(entry[1]), bool(entry[2]))
+                stamp = entry[1]
+                try:  # the view's own isoformat() stamps, the common case, inline
+                    first = datetime.fromisoformat(stamp) if stamp else None
+                except (TypeError, ValueError):
+                    first = parse_time(stamp)
+                releases[version] = ReleaseSummary(first, bool(entry[2]))
     return _simple_from(name, response, data, releases)
-
-
-def _view_time(value: object) -> datetime | None:
-    """A view's own stamps are `isoformat()`'s; anything else is read as a page's."""
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            pass
-    return parse_time(value)
 
 
 def _check_simple_type(response: Response) -> None:

@@ -26,7 +26,9 @@ MAX_SDIST_MEMBERS = 20_000
 TAIL = 64 * 1024  # first range read: the end of the wheel holds its directory
 
 
-_LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_SPLIT = re.compile(r"(\r\n|\r|\n)")  # keeping each line's end
+# The first blank line: a line end, then a line that is nothing but its end.
+_HEADERS_END = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r|\n)")
 
 
 def read_headers(text: str) -> dict[str, list[str]]:
@@ -34,17 +36,16 @@ def read_headers(text: str) -> dict[str, list[str]]:
     as the email package's compat32 parser reads them (a folded value keeps its line
     ends; a line that is neither a field nor a continuation ends the headers), but
     only as far as the headers go: the description after them can be megabytes."""
+    end = _HEADERS_END.search(text)
+    pieces = _LINE_SPLIT.split(text[: end.end()] if end else text)
     headers: dict[str, list[str]] = {}
     name: str | None = None
     value: list[str] = []
-    position = 0
-    while position < len(text):
-        end = _LINE_END.search(text, position)
-        line = text[position : end.end() if end else len(text)]
-        position += len(line)
-        bare = line.rstrip("\r\n")
+    for i in range(0, len(pieces), 2):
+        bare = pieces[i]
+        line = bare + pieces[i + 1] if i + 1 < len(pieces) else bare
         if not bare:
-            break  # the blank line before the body
+            break  # the blank line before the body (or the end of the text)
         if bare[0] in " \t":
             if name is not None:
                 value.append(line)
@@ -54,17 +55,14 @@ def read_headers(text: str) -> dict[str, list[str]]:
             name, value = None, []
         if bare.startswith("From "):
             continue  # an mbox envelope line: never a field
-        colon = bare.find(":")
-        if colon < 0 or _FIELD_NAME.fullmatch(bare[:colon]) is None:
+        field, colon, rest = bare.partition(":")
+        if not colon or not (field.isascii() and field.isprintable()) or " " in field:
             break  # the body began without a blank line
-        if colon > 0:  # ":value" has no name and is skipped
-            name, value = bare[:colon], [line[colon + 1 :].lstrip(" \t")]
+        if field:  # ":value" has no name and is skipped
+            name, value = field, [(rest + line[len(bare) :]).lstrip(" \t")]
     if name is not None:
         headers.setdefault(name.lower(), []).append("".join(value).rstrip("\r\n"))
     return headers
-
-
-_FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]*")
 
 
 class ArchiveError(Exception):
