@@ -52,5 +52,9 @@ class ArchiveRejected(FetchError):
     """A distribution archive was refused: malformed, oversized, a bomb, or hostile."""
 
 
+class TooLarge(FetchError):
+    """A body over its size bound: the same immutable file will be as large next time."""
+
+
 class StoreError(TrustscanError):
     """The local evidence store cannot be opened or written."""

@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urljoin, urlsplit
 
 from scanner import __version__
-from scanner.errors import FetchError
+from scanner.errors import FetchError, TooLarge
 
 if TYPE_CHECKING:
     import requests
 
+_FAILED = 0  # the status of a kept `lasting` failure (see HttpClient.derived)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_REDIRECTS = 5
 USER_AGENT = f"trustscan/{__version__}"
@@ -297,20 +298,49 @@ class HttpClient:
     def _fresh(self, entry: CachedResponse) -> bool:
         return self.config.offline or time.time() - entry.fetched_at < self.config.ttl
 
-    def derived(self, key: str, compute: Callable[[], bytes], network: bool = True) -> bytes:
+    def derived(
+        self,
+        key: str,
+        compute: Callable[[], bytes],
+        network: bool = True,
+        lasting: tuple[type[FetchError], ...] = (),
+    ) -> bytes:
         """Bytes computed from remote data (METADATA read out of a wheel, a verification
         result), cached: immutable like the files they come from, so `--offline` can
         answer. `network=False` computations run offline too.
+
+        `lasting` failures (an archive refused, a file over its bound) will recur for
+        the same immutable file: they are kept as the answer and raised again, rather
+        than downloaded again by every scan.
         """
         cache_key = f"derived {key}"
         cached = self.cache.lookup(cache_key) if self.cache is not None else None
         if cached is not None:
+            if cached.status == _FAILED:
+                kinds = {kind.__name__: kind for kind in lasting}
+                kind = kinds.get(cached.content_type, FetchError)
+                raise kind(cached.url, cached.body.decode("utf-8", "replace"))
             return cached.body
         if network:
             if self.config.offline:
                 raise FetchError(key, "not in the local cache (offline mode)")
             needs_network(key)
-        body = compute()
+        try:
+            body = compute()
+        except lasting as e:
+            if self.cache is not None:
+                failure = CachedResponse(
+                    cache_key,
+                    e.url,
+                    _FAILED,
+                    type(e).__name__,
+                    None,
+                    None,
+                    time.time(),
+                    e.reason.encode(),
+                )
+                self.cache.save(failure)
+            raise
         if self.cache is not None:
             self.cache.save(CachedResponse(cache_key, key, 200, "", None, None, time.time(), body))
         return body
@@ -410,7 +440,7 @@ class HttpClient:
         ) as raw:
             declared = raw.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchError(
+                raise TooLarge(
                     url, f"response of {declared} bytes exceeds the {max_bytes} byte limit"
                 )
             chunks: list[bytes] = []
@@ -418,7 +448,7 @@ class HttpClient:
             for chunk in raw.iter_content(chunk_size=1 << 16):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise FetchError(url, f"response exceeds the {max_bytes} byte limit")
+                    raise TooLarge(url, f"response exceeds the {max_bytes} byte limit")
                 chunks.append(chunk)
             return Response(
                 url=raw.url,

@@ -15,7 +15,7 @@ import tarfile
 import zipfile
 from typing import Literal
 
-from scanner.errors import ArchiveRejected, FetchError
+from scanner.errors import ArchiveRejected, FetchError, TooLarge
 from scanner.models import CoreMetadata, DistFile
 from scanner.registry.http import HttpClient
 
@@ -83,14 +83,17 @@ def fetch_core_metadata(client: HttpClient, file: DistFile) -> CoreMetadata:
                         f"{file.core_metadata_sha256}",
                     )
             return parse_metadata(response.body, response.url, "pep658")
-    try:
-        if file.is_wheel:
-            data = client.derived(f"{file.url}#METADATA", lambda: _wheel_metadata(client, file))
-            return parse_metadata(data, file.url, "wheel-range")
-        data = client.derived(f"{file.url}#PKG-INFO", lambda: _sdist_metadata(client, file))
-        return parse_metadata(data, file.url, "sdist")
-    except ArchiveError as e:
-        raise ArchiveRejected(file.url, f"archive refused: {e}") from e
+    method: Literal["wheel-range", "sdist"] = "wheel-range" if file.is_wheel else "sdist"
+    read, member = (_wheel_metadata, "METADATA") if file.is_wheel else (_sdist_metadata, "PKG-INFO")
+
+    def compute() -> bytes:
+        try:
+            return read(client, file)
+        except ArchiveError as e:
+            raise ArchiveRejected(file.url, f"archive refused: {e}") from e
+
+    data = client.derived(f"{file.url}#{member}", compute, lasting=(ArchiveRejected, TooLarge))
+    return parse_metadata(data, file.url, method)
 
 
 def parse_metadata(

@@ -242,3 +242,45 @@ def test_sdist_reader_bounds_member_count():
         entries.append(info)
     with pytest.raises(ArchiveError, match="more than 20000 members"):
         read_sdist_pkg_info(sdist(entries, {}), "evil-1.0.tar.gz")
+
+
+def test_a_refused_archive_is_remembered_not_downloaded_again(capsys, index, tmp_path):
+    """Files are immutable: an archive refused once (here, a zip bomb) is refused from
+    the store on the next scan, with the same reason, and not fetched again."""
+    filename, data, _ = ARCHIVES["zip bomb (METADATA inflates to 50 MB)"]
+    serve_archive(index, filename, data)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("evil==1.0\n")
+    argv = ["scan", str(lock), "--index-url", index.url, "--format", "json"]
+    reasons = []
+    for _ in range(2):
+        main([*argv, "--no-live-advisories"])
+        (package,) = json.loads(capsys.readouterr().out)["packages"]
+        found = next(f for f in package["findings"] if f["signal"] == "unsafe-archive")
+        reasons.append(found["evidence"]["reason"])
+    assert reasons[0] == reasons[1] and "claims" in reasons[0]
+    fetched = [p for p in index.paths() if p.endswith(filename)]
+    assert len(fetched) == 1, fetched  # the range reads of the first scan only
+
+
+def test_a_file_over_its_bound_is_remembered(capsys, index, tmp_path, monkeypatch):
+    monkeypatch.setattr("scanner.registry.metadata.MAX_SDIST", 1000)
+    serve_archive(index, "evil-1.0.tar.gz", sdist([], {}) + b"\0" * 5000)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("evil==1.0\n")
+    for _ in range(2):
+        main(
+            [
+                "scan",
+                str(lock),
+                "--index-url",
+                index.url,
+                "--format",
+                "json",
+                "--no-live-advisories",
+            ]
+        )
+        (package,) = json.loads(capsys.readouterr().out)["packages"]
+        state = package["families"]["dependencies"]
+        assert state["state"] == "unknown" and "1000 byte limit" in state["reason"], state
+    assert sum(p.endswith("evil-1.0.tar.gz") for p in index.paths()) == 1
