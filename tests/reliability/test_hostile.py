@@ -21,6 +21,7 @@ import pytest
 
 from scanner.cli import main
 from scanner.registry.metadata import ArchiveError, read_sdist_pkg_info
+from tests.conftest import scan_json
 from tests.indexserver import RECORDED
 
 ANSI = "\x1b[31mred\x1b[0m\x1b[2J"
@@ -251,11 +252,10 @@ def test_a_refused_archive_is_remembered_not_downloaded_again(capsys, index, tmp
     serve_archive(index, filename, data)
     lock = tmp_path / "requirements.txt"
     lock.write_text("evil==1.0\n")
-    argv = ["scan", str(lock), "--index-url", index.url, "--format", "json"]
     reasons = []
     for _ in range(2):
-        main([*argv, "--no-live-advisories"])
-        (package,) = json.loads(capsys.readouterr().out)["packages"]
+        _, report, _ = scan_json(capsys, lock, "--index-url", index.url)
+        (package,) = report["packages"]
         found = next(f for f in package["findings"] if f["signal"] == "unsafe-archive")
         reasons.append(found["evidence"]["reason"])
     assert reasons[0] == reasons[1] and "claims" in reasons[0]
@@ -269,18 +269,7 @@ def test_a_file_over_its_bound_is_remembered(capsys, index, tmp_path, monkeypatc
     lock = tmp_path / "requirements.txt"
     lock.write_text("evil==1.0\n")
     for _ in range(2):
-        main(
-            [
-                "scan",
-                str(lock),
-                "--index-url",
-                index.url,
-                "--format",
-                "json",
-                "--no-live-advisories",
-            ]
-        )
-        (package,) = json.loads(capsys.readouterr().out)["packages"]
-        state = package["families"]["dependencies"]
+        _, report, _ = scan_json(capsys, lock, "--index-url", index.url)
+        state = report["packages"][0]["families"]["dependencies"]
         assert state["state"] == "unknown" and "1000 byte limit" in state["reason"], state
     assert sum(p.endswith("evil-1.0.tar.gz") for p in index.paths()) == 1
