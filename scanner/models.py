@@ -7,6 +7,7 @@ are `packaging.version.Version` wherever a version is known.
 from __future__ import annotations
 
 import enum
+import functools
 import heapq
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -77,6 +78,11 @@ class LockEdge:
 DEFAULT_GROUP = "default"  # the production group, whatever the format calls it
 
 
+@functools.lru_cache(maxsize=8192)  # a hashed lock lists dozens a package, asked often
+def _sha256s(hashes: frozenset[str]) -> frozenset[str]:
+    return frozenset(h.split(":", 1)[1] for h in hashes if h.startswith("sha256:"))
+
+
 @dataclass(frozen=True, slots=True)
 class LockedPackage:
     """One entry of a lockfile, as the file states it."""
@@ -100,7 +106,7 @@ class LockedPackage:
         return str(self.version) if self.version is not None else "-"
 
     def sha256s(self) -> frozenset[str]:
-        return frozenset(h.split(":", 1)[1] for h in self.hashes if h.startswith("sha256:"))
+        return _sha256s(self.hashes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -594,6 +600,7 @@ class ReleaseEmails:
     source_url: str
 
 
+@functools.lru_cache(maxsize=8192)  # the same fields are read by the registry and by signals
 def email_addresses(*fields: str | None) -> frozenset[str]:
     """The addresses in Author-email / Maintainer-email style fields, lower case."""
     from email.utils import getaddresses

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import platform
+import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import networkx as nx
 from packaging.markers import (
@@ -23,6 +25,7 @@ from packaging.markers import (
     default_environment,
 )
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from scanner.models import LockedPackage
@@ -56,7 +59,56 @@ def target_environment(
 # The same few hundred requirement and marker strings recur across a lock's packages:
 # parse each once (the objects are only read).
 _marker = functools.lru_cache(maxsize=4096)(Marker)
-_requirement = functools.lru_cache(maxsize=16384)(Requirement)
+_specifier = functools.lru_cache(maxsize=4096)(SpecifierSet)
+
+
+class Dependency(NamedTuple):
+    """What the graph reads of one Requires-Dist line."""
+
+    name: str
+    extras: frozenset[str]
+    specifier: SpecifierSet
+    marker: Marker | None
+    text: str  # the line as the metadata wrote it
+
+
+# name [extras] specifiers ; marker, the shape of nearly every Requires-Dist line
+_ONE = r"(?:===|~=|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+"
+_SIMPLE = re.compile(
+    r"\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
+    r"(?:\[(?P<extras>[A-Za-z0-9._,\s-]*)\])?\s*"
+    rf"(?P<open>\()?\s*(?P<spec>(?:{_ONE}(?:\s*,\s*{_ONE})*)?)\s*(?(open)\))\s*"
+    r"(?:;(?P<marker>[^@]*))?"
+)
+_EXTRA = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+@functools.lru_cache(maxsize=16384)
+def parse_dependency(line: str) -> Dependency:
+    """A Requires-Dist line, read as packaging's Requirement reads it; InvalidRequirement
+    when it cannot be. Lines of the usual shape go by a regular expression and cached
+    specifier and marker parses (a full PEP 508 parse costs more than the rest of the
+    graph); anything else, URLs included, by packaging itself."""
+    found = _SIMPLE.fullmatch(line)
+    if found is not None:
+        extras = [e.strip() for e in (found["extras"] or "").split(",")]
+        if found["extras"] is None or all(_EXTRA.fullmatch(e) for e in extras):
+            try:
+                specifier = _specifier(found["spec"] or "")
+                marker = _marker(found["marker"].strip()) if found["marker"] is not None else None
+            except (InvalidSpecifier, InvalidMarker):
+                pass  # packaging says what is wrong
+            else:
+                wanted = frozenset(e for e in extras if e) if found["extras"] else frozenset()
+                return Dependency(found["name"], wanted, specifier, marker, line)
+    requirement = Requirement(line)
+    return Dependency(
+        requirement.name,
+        frozenset(requirement.extras),
+        requirement.specifier,
+        requirement.marker,
+        line,
+    )
 
 
 def marker_applies(marker: str | None, env: Mapping[str, str], extras: Sequence[str] = ()) -> bool:
@@ -128,17 +180,22 @@ def build_graph(
     extras: dict[NormalizedName, set[str]] = {p.name: set(p.extras) for p in packages}
     # Extras propagate (a[x] may require b[y]): repeat until nothing new is requested.
     pending = set(by_name)
+
+    @functools.cache
+    def applies(marker: str | None, extras: tuple[str, ...]) -> bool:  # markers recur
+        return marker_applies(marker, env, extras)
+
     while pending:
         name = min(pending)
         pending.discard(name)
         for line in requires.get(name) or ():
             try:
-                requirement = _requirement(line)
+                requirement = parse_dependency(line)
             except InvalidRequirement:
                 problems.append(f"{name}: unparsable requirement {line!r} in its metadata")
                 continue
             marker = str(requirement.marker) if requirement.marker else None
-            if not marker_applies(marker, env, sorted(extras[name])):
+            if not applies(marker, tuple(sorted(extras[name]))):
                 continue
             target = canonicalize_name(requirement.name)
             if _add_edge(graph, name, target, by_name, problems, requirement):
@@ -159,13 +216,13 @@ def _add_edge(
     target: NormalizedName,
     by_name: Mapping[NormalizedName, LockedPackage],
     problems: list[str],
-    requirement: Requirement | None,
+    requirement: Dependency | None,
 ) -> bool:
     if target == source:
         return False  # self-requirement via extras (e.g. `pkg[all]` -> `pkg[x]`)
     locked = by_name.get(target)
     if locked is None:
-        text = str(requirement) if requirement is not None else target
+        text = requirement.text if requirement is not None else target
         problems.append(f"{source} requires {text!r}, which is not in the lock")
         return False
     graph.add_edge(source, target)
@@ -176,7 +233,7 @@ def _add_edge(
         and not requirement.specifier.contains(locked.version, prereleases=True)
     ):
         problems.append(
-            f"{source} requires {str(requirement)!r}, but the lock pins {target} {locked.version}"
+            f"{source} requires {requirement.text!r}, but the lock pins {target} {locked.version}"
         )
     return True
 

@@ -107,3 +107,58 @@ def test_selection_keeps_one_entry_per_name_by_marker():
     selection = select_packages(packages, ENV, groups=frozenset({"default"}))
     assert [(p.name, str(p.version)) for p in selection.packages] == [("x", "2.0")]
     assert selection.skipped == 2
+
+
+def _packaging_reads(line):
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        found = Requirement(line)
+    except InvalidRequirement:
+        return "invalid"
+    marker = str(found.marker) if found.marker else None
+    return found.name, frozenset(found.extras), str(found.specifier), marker
+
+
+def _fast_reads(line):
+    from packaging.requirements import InvalidRequirement
+
+    from scanner.resolve import parse_dependency
+
+    try:
+        found = parse_dependency(line)
+    except InvalidRequirement:
+        return "invalid"
+    marker = str(found.marker) if found.marker else None
+    return found.name, found.extras, str(found.specifier), marker
+
+
+def test_requirement_lines_are_read_as_packaging_reads_them():
+    import random
+
+    from scanner.registry.metadata import read_headers
+    from tests.conftest import DATA
+
+    recorded = set()
+    for path in (DATA / "index").rglob("*.metadata"):
+        recorded.update(read_headers(path.read_text("utf-8", "replace")).get("requires-dist", []))
+    assert len(recorded) > 50
+    crafted = [
+        "foo (>=1.0)",
+        "foo[bar, baz] >=1 ; extra == 'x'",
+        "foo @ https://example.invalid/foo.whl",
+        "foo bar",
+        "foo>=1,",
+        "foo[]",
+        "foo[bar,]",
+        "Foo_Bar.baz[A-B]==1.*",
+        "foo ===arbitrary",
+        "foo>=1.0;extra=='a'or extra=='b'",
+        "foo (>=1.0",
+        "-foo",
+    ]
+    rng = random.Random(508)
+    tokens = ["foo", "[", "]", "(", ")", ">=", "1.0", ",", ";", " ", "extra == 'x'", "@", "=="]
+    fuzzed = ["".join(rng.choices(tokens, k=rng.randrange(1, 12))) for _ in range(3000)]
+    for line in sorted(recorded) + crafted + fuzzed:
+        assert _fast_reads(line) == _packaging_reads(line), line
