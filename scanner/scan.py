@@ -18,6 +18,7 @@ import networkx as nx
 from packaging.utils import NormalizedName
 
 from scanner import refdata, scoring
+from scanner.allocator import return_large_blocks
 from scanner.models import (
     BaselineDiff,
     CoreMetadata,
@@ -183,6 +184,7 @@ def _collect(
             except NeedsNetwork:
                 pending.append(package)
     if pending:
+        return_large_blocks()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(collect_evidence, index, p, vuln_sources) for p in pending]
             for future in as_completed(futures):

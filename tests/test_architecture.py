@@ -44,3 +44,33 @@ def test_running_the_cli_loads_no_textual():
     code = "import sys, scanner.cli; print('textual' in sys.modules or 'tui' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_allocator_returns_large_blocks_on_glibc():
+    """The 1,000-package memory figure depends on it (see scanner/allocator.py)."""
+    import platform
+
+    from scanner.allocator import return_large_blocks
+
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert return_large_blocks() is expected
+
+
+def test_a_rescan_from_the_cache_loads_no_network_or_rendering_stack(capsys, index, tmp_path):
+    """Start-up is a third of a warm rescan: what it does not need it does not import
+    (requests, pip-audit, sqlite-utils, rich, PyYAML)."""
+    from tests.conftest import LOCKS, scan_json
+
+    db = tmp_path / "store.db"
+    lock = LOCKS / "warehouse-deploy.txt"
+    scan_json(capsys, lock, "--index-url", index.url, "--db", str(db))  # fills the cache
+    heavy = ("requests", "urllib3", "pip_audit", "sqlite_utils", "rich", "yaml", "textual")
+    code = (
+        "import sys\n"
+        "from tui.cli import main\n"
+        f"main(['scan', {str(lock)!r}, '--index-url', {index.url!r}, '--db', {str(db)!r},"
+        " '--format', 'json', '-o', '/dev/null', '--no-live-advisories'])\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
