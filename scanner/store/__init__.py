@@ -11,7 +11,6 @@ import json
 import os
 import sqlite3
 import threading
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -23,6 +22,7 @@ import platformdirs
 from scanner.errors import StoreError
 from scanner.models import OwnerRole, OwnershipObservation, ScanResult
 from scanner.registry.http import CachedResponse
+from scanner.store.cache import HttpCache
 from scanner.store.history import observation_from_row, observe_owners, record_history
 from scanner.store.schema import SCHEMA
 
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
-
-_CACHE_COLUMNS = "key, url, status, content_type, etag, last_modified, fetched_at, generation"
 
 
 def default_path() -> Path:
@@ -63,6 +61,7 @@ class Store:
 
                 with self.atomic():  # another process may be migrating the same file
                     MIGRATIONS.apply(self.db)
+            self.cache = HttpCache(target, self.conn, self.atomic, self._lock)
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"cannot open the store at {target}: {e}") from e
 
@@ -84,7 +83,10 @@ class Store:
         return Database(self.conn)
 
     def close(self) -> None:
-        self.conn.close()
+        try:
+            self.cache.close()
+        finally:
+            self.conn.close()
 
     @contextmanager
     def atomic(self) -> Iterator[sqlite3.Connection]:
@@ -125,44 +127,10 @@ class Store:
     # --- HTTP cache (implements scanner.registry.http.ResponseCache) -----------
 
     def lookup(self, key: str, body: bool = True) -> CachedResponse | None:
-        columns = _CACHE_COLUMNS + (", body" if body else "")
-        with self._lock:
-            row = self.conn.execute(
-                f"select {columns} from http_cache where key = ?",  # noqa: S608 (constant)
-                [key],
-            ).fetchone()
-        if row is None:
-            return None
-        return CachedResponse(
-            key=row[0],
-            url=row[1],
-            status=row[2],
-            content_type=row[3] or "",
-            etag=row[4],
-            last_modified=row[5],
-            fetched_at=row[6],
-            generation=row[7],
-            body=zlib.decompress(row[8]) if body else b"",
-        )
+        return self.cache.lookup(key, body)
 
     def save(self, entry: CachedResponse) -> None:
-        row = (
-            entry.key,
-            entry.url,
-            entry.status,
-            entry.content_type,
-            entry.etag,
-            entry.last_modified,
-            entry.fetched_at,
-            entry.generation,
-            zlib.compress(entry.body, 1),
-        )
-        with self.atomic() as conn:
-            conn.execute(
-                f"insert or replace into http_cache ({_CACHE_COLUMNS}, body) "  # noqa: S608
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
+        self.cache.save(entry)
 
     # --- scans ------------------------------------------------------------------
 

@@ -213,7 +213,10 @@ def test_a_page_that_cannot_be_read_leaves_no_view(index, tmp_path):
     client = HttpClient(ClientConfig(backoff=0.01), cache=store)
     with pytest.raises(FetchError, match="invalid JSON"):
         Index(client, index.url).release_files("six", Version("1.16.0"), 5)
-    assert not list(store.db.query("select key from http_cache where key like 'view %'"))
+    store.close()  # commits what the cache writer holds
+    reopened = Store(tmp_path / "cache.db")
+    assert not list(reopened.db.query("select key from http_cache where key like 'view %'"))
+    assert list(reopened.db.query("select key from http_cache where key like '%/six/'"))
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
