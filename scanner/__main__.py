@@ -1,7 +1,5 @@
 """`python -m scanner` is `trustscan`."""
 
-import sys
+from scanner.cli import exit_fast, main
 
-from scanner.cli import main
-
-sys.exit(main())
+exit_fast(main())

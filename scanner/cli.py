@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from packaging.utils import canonicalize_name
 
@@ -184,6 +185,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("trustscan: interrupted", file=sys.stderr)
         return 130
     return 2
+
+
+def exit_fast(code: int) -> NoReturn:
+    """End the process once everything is written: the store is closed by now and
+    reports are flushed here. Unwinding the interpreter (hundreds of imported modules
+    and their caches) took 0.2 s, a fifth of a rescan; os._exit skips it."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # a reader that left early (`| head`): nothing more to say
+        pass
+    os._exit(code)
 
 
 def _scan(args: argparse.Namespace) -> int:

@@ -58,13 +58,14 @@ def test_the_allocator_returns_large_blocks_on_glibc():
 
 def test_a_rescan_from_the_cache_loads_no_network_or_rendering_stack(capsys, index, tmp_path):
     """Start-up is a third of a warm rescan: what it does not need it does not import
-    (requests, pip-audit, sqlite-utils, rich, PyYAML)."""
+    (requests, pip-audit, sqlite-utils, rich, PyYAML, sigstore)."""
     from tests.conftest import LOCKS, scan_json
 
     db = tmp_path / "store.db"
     lock = LOCKS / "warehouse-deploy.txt"
     scan_json(capsys, lock, "--index-url", index.url, "--db", str(db))  # fills the cache
     heavy = ("requests", "urllib3", "pip_audit", "sqlite_utils", "rich", "yaml", "textual")
+    heavy += ("sigstore", "pypi_attestations")
     code = (
         "import sys\n"
         "from tui.cli import main\n"

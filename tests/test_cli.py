@@ -178,3 +178,26 @@ def test_hashes_of_another_index_are_not_compared(capsys, index, tmp_path):
     signals = {f["signal"]: f for f in six["findings"]}
     assert "hash-mismatch" not in signals
     assert signals["not-from-index"]["severity"] == "low"
+
+
+def test_the_command_exits_fast_with_everything_written(index, tmp_path):
+    """`python -m scanner` (and `trustscan`) end with os._exit: the report on stdout, the
+    one written with -o, the stored scan and the exit code must all be complete."""
+    import subprocess
+    import sys
+
+    from scanner.store import Store
+
+    db, report = tmp_path / "store.db", tmp_path / "report.json"
+    argv = [sys.executable, "-m", "scanner", "scan", str(LOCKS / "warehouse-deploy.txt")]
+    argv += ["--index-url", index.url, "--db", str(db), "--no-live-advisories"]
+    shown = subprocess.run([*argv, "--format", "json"], capture_output=True, text=True)
+    assert shown.returncode == 3, shown.stderr  # vulnerabilities unknown: fails closed
+    assert json.loads(shown.stdout)["verdict"]["exit_code"] == 3
+    written = subprocess.run([*argv, "--format", "sarif", "-o", str(report)], check=False)
+    assert written.returncode == 3 and json.loads(report.read_text())["version"] == "2.1.0"
+    store = Store(db)
+    assert (
+        len(store.scans()) == 2
+        and store.lookup(f"application/json {index.url}pypi/packaging/json") is not None
+    )

@@ -9,12 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from scanner import cli as scanner_cli
 from scanner.errors import TrustscanError, UsageError
 from scanner.report.json import to_dict
 from scanner.store import Store
+
+
+def run() -> NoReturn:
+    """The `trustscan` command (main(), then a fast exit)."""
+    scanner_cli.exit_fast(main())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
