@@ -33,6 +33,11 @@ _INSERT = (
     "values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
+_STALE_VIEWS = (
+    "delete from http_cache where key like 'view %' and (etag is null or etag not in "
+    "(select generation from http_cache where generation is not null and key not like 'view %'))"
+)
+
 
 def _row(entry: CachedResponse) -> tuple[object, ...]:
     return (
@@ -155,6 +160,15 @@ class HttpCache:
                     with self._guard:
                         self._writing = {}
                 if self._closing and not self._pending:
+                    self._prune(conn)
                     return
         finally:
             conn.close()
+
+    def _prune(self, conn: sqlite3.Connection) -> None:
+        """Drop views built from bodies that are no longer kept: a view names the
+        generation of its page (in its etag), and a new body gets a new generation."""
+        try:
+            conn.execute(_STALE_VIEWS)
+        except sqlite3.Error as e:
+            self._failure = e

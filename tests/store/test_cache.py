@@ -64,3 +64,25 @@ def test_a_failed_cache_write_is_reported_when_the_store_closes(tmp_path):
     time.sleep(0.2)
     with pytest.raises(StoreError, match="cannot write the cache"):
         store.close()
+
+
+def test_views_of_a_replaced_body_are_dropped_when_the_store_closes(tmp_path):
+    store = Store(tmp_path / "cache.db")
+    page = "application/vnd.pypi.simple.v1+json https://example.invalid/simple/a/"
+
+    def save(key, generation=None, etag=None):
+        store.save(CachedResponse(key, "u", 200, "", etag, None, 1.0, b"x", generation))
+
+    save(page, generation="old")
+    save(f"view release/2 1.0 5 {page}", etag="old")
+    save("derived https://example.invalid/a-1.0.whl#METADATA")
+    store.close()
+    store = Store(tmp_path / "cache.db")
+    assert store.lookup(f"view release/2 1.0 5 {page}") is not None  # its page is current
+    save(page, generation="new")  # a new body came
+    save(f"view release/2 2.0 5 {page}", etag="new")
+    store.close()
+    store = Store(tmp_path / "cache.db")
+    assert store.lookup(f"view release/2 1.0 5 {page}") is None
+    assert store.lookup(f"view release/2 2.0 5 {page}") is not None
+    assert store.lookup("derived https://example.invalid/a-1.0.whl#METADATA") is not None
