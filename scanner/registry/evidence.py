@@ -60,7 +60,7 @@ def collect_evidence(
         project = Unavailable(e.reason, e.url)
     evidence = Evidence(package, files, project, None)
     metadata: CoreMetadata | Unavailable | None = None
-    chosen = pick_metadata_file(evidence.release_files, package)
+    chosen = metadata_file(evidence.release_files, package.sha256s())
     if chosen is not None:
         try:
             metadata = fetch_core_metadata(index.client, chosen)
@@ -94,7 +94,7 @@ def earlier_emails(
         return ()
     found: list[ReleaseEmails] = []
     for version in reversed(files.earlier(pinned, EARLIER_RELEASES)):
-        chosen = pick_metadata_file(files.release(version), LockedPackage(files.name, version))
+        chosen = metadata_file(files.release(version))
         if chosen is None:
             continue
         try:
@@ -131,11 +131,6 @@ def query_vulnerabilities(
             Unavailable("; ".join(failed)), ", ".join(s.name for s in sources)
         )
     return VulnerabilityReport(merge_advisories(found), ", ".join(answered))
-
-
-def pick_metadata_file(files: tuple[DistFile, ...], package: LockedPackage) -> DistFile | None:
-    """The cheapest file to read metadata from: a locked universal wheel first."""
-    return metadata_file(files, package.sha256s())
 
 
 class IndexMetadata:
