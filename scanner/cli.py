@@ -33,7 +33,7 @@ from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
 from scanner.registry.pipaudit import PipAuditSource
 from scanner.registry.provenance_report import render_provenance
 from scanner.report import FORMATS
-from scanner.report.explain import render_catalog, render_explanation
+from scanner.report.explain import render_catalog, render_explanation, render_signal_doc
 from scanner.report.history import render_diff, render_history, render_scans
 from scanner.report.json import document, summary_counts
 from scanner.resolve import target_environment
@@ -131,7 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--input", help="the lockfile whose last scan to read (default: any)")
     e.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
 
-    commands.add_parser("signals", help="the signal catalog, with rationale and thresholds")
+    sig = commands.add_parser(
+        "signals", help="the signal catalog, or one signal's documentation: signals [ID]"
+    )
+    sig.add_argument("id", nargs="?", help="a signal id: print its documentation")
     commands.add_parser(
         "tui", help="browse a scan's graph in the terminal: trustscan tui [PATH] [--scan ID]"
     )
@@ -175,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "tui":  # the trustscan command starts it: scanner never loads it
             raise UsageError("the terminal UI starts from the `trustscan` command")
         if args.command == "signals":
-            sys.stdout.write(render_catalog())
+            sys.stdout.write(render_signal_doc(args.id) if args.id else render_catalog())
             return 0
     except TrustscanError as e:
         for line in e.diagnostics():

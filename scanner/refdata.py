@@ -13,19 +13,37 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-_CANDIDATES = (
-    Path(__file__).resolve().parent.parent / "data",  # a checkout or editable install
-    Path(__file__).resolve().parent / "data",  # a wheel (force-included)
-)
+_PACKAGE = Path(__file__).resolve().parent
+_CHECKOUT = _PACKAGE.parent
+
+
+def _folders() -> tuple[Path, ...]:
+    """Where shipped data lives: inside the package in a wheel (force-included),
+    in the repository's data/ in a checkout or editable install. A folder named
+    `data` beside an installed package belongs to nobody in particular, so the
+    checkout's is used only when it really is this project's checkout."""
+    folders = [_PACKAGE / "data"]
+    if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "scanner").is_dir():
+        folders.append(_CHECKOUT / "data")
+    return tuple(folders)
 
 
 def data_path(name: str) -> Path:
-    for folder in _CANDIDATES:
+    """The path of shipped reference data `name` (see data/README.md)."""
+    folders = _folders()
+    for folder in folders:
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(
-        f"reference data {name} not found in {', '.join(map(str, _CANDIDATES))}"
+        f"reference data {name} not found in {', '.join(map(str, folders))}: "
+        "this installation of trustscan is incomplete; reinstall it"
     )
+
+
+def signal_docs() -> Path:
+    """docs/signals.md (shipped in the wheel as scanner/data/signals.md)."""
+    packaged = _PACKAGE / "data" / "signals.md"
+    return packaged if packaged.is_file() else _CHECKOUT / "docs" / "signals.md"
 
 
 _CANONICAL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # already canonical: nothing to do

@@ -7,6 +7,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from scanner import refdata
 from scanner.errors import UsageError
 from scanner.signals import CATALOG
 from scanner.text import inert
@@ -60,5 +61,21 @@ def render_catalog() -> str:
         lines.append(f"    {signal.rationale}")
         for key, value in signal.thresholds.items():
             lines.append(f"    threshold {signal.id}.{key} = {value:g}")
-        lines.append(f"    docs: {signal.anchor}")
+        lines.append(f"    docs: trustscan signals {signal.id}")
     return "\n".join(lines) + "\n"
+
+
+def render_signal_doc(signal_id: str) -> str:
+    """One signal's section of docs/signals.md, which ships with the package."""
+    if signal_id not in {s.id for s in CATALOG}:
+        raise UsageError(f"no signal {inert(signal_id, 60)!s}; `trustscan signals` lists them")
+    try:
+        text = refdata.signal_docs().read_text(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"the signal docs are missing from this installation: {e}") from e
+    start = text.find(f'<a id="{signal_id}"></a>')
+    if start < 0:
+        raise UsageError(f"{signal_id} has no section in {refdata.signal_docs()}")
+    end = text.find("<a id=", start + 1)
+    section = text[start : end if end >= 0 else len(text)]
+    return section.split("\n", 1)[1].strip() + "\n"
