@@ -1,7 +1,8 @@
 """The command line: the only place that prints reports, reads env vars and exits.
 
 Exit codes: 0 pass, 1 policy violated, 2 usage or input error, 3 could not
-evaluate (under fail-closed).
+evaluate (under fail-closed), 70 an internal error (a crash is never a verdict),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -74,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not resolve unpinned inputs: list them as not evaluated",
     )
     s.add_argument("--output", "-o", help="write the report here (only once it is complete)")
+    s.add_argument(
+        "--include-root",
+        help="let -r/-c includes and symlinks reach files under DIR "
+        "(default: the lockfile's own directory tree)",
+        metavar="DIR",
+    )
     s.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
     s.add_argument("--jobs", "-j", type=int, default=8, help="concurrent requests (default 8)")
     s.add_argument("--offline", action="store_true", help="answer from the local cache only")
@@ -97,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--python-version", help="target Python for markers (default: this one)")
     s.add_argument("--platform", help="target platform for markers: linux, darwin, win32")
     s.add_argument("--policy", help="policy file (default: trustscan.toml or [tool.trustscan])")
-    s.add_argument("--fail-under", type=float, help="fail when a package scores below this")
+    s.add_argument("--fail-under", type=_score, help="fail when a package scores below this (0-10)")
     s.add_argument(
         "--fail-on",
         help="comma-separated severities that fail the gate (default: critical,high)",
@@ -181,13 +189,54 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(render_signal_doc(args.id) if args.id else render_catalog())
             return 0
     except TrustscanError as e:
-        for line in e.diagnostics():
-            print(f"trustscan: {line}", file=sys.stderr)
+        report_error(e)
         return e.exit_code
     except KeyboardInterrupt:
         print("trustscan: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as e:  # a crash must not read as a verdict: its own code, one line
+        return internal_error(e)
     return 2
+
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE: none of 0-3, so CI can tell a crash from a verdict
+EXIT_INTERRUPTED = 130
+
+
+def report_error(error: TrustscanError) -> None:
+    """An error's diagnostics on stderr, each inert: paths and excerpts come from input."""
+    for line in error.diagnostics():
+        print(f"trustscan: {inert(line, 600)}", file=sys.stderr)
+
+
+def internal_error(error: BaseException) -> int:
+    """One line for a bug, without a traceback (TRUSTSCAN_DEBUG=1 shows it)."""
+    if os.environ.get("TRUSTSCAN_DEBUG"):
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    where = ""
+    if error.__traceback__ is not None:
+        import traceback
+
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        where = f" at {Path(frame.filename).name}:{frame.lineno}"
+    print(
+        f"trustscan: internal error {type(error).__name__}{where}: {inert(error, 300)} "
+        f"(exit {EXIT_INTERNAL}; please report it; TRUSTSCAN_DEBUG=1 shows the traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def _score(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 10.0:  # nan fails this too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a score from 0 to 10")
+    return value
 
 
 def exit_fast(code: int) -> NoReturn:
@@ -205,6 +254,8 @@ def exit_fast(code: int) -> NoReturn:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    if args.output:
+        check_output(args.output)
     progress = None if args.no_progress else _progress_bar()
     result, _ = execute_scan(args, progress)
     fmt = args.format or ("table" if sys.stdout.isatty() else "text")
@@ -223,8 +274,8 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
     else:
         if path is None:
             path = str(find_lockfile(Path.cwd()))
-            print(f"trustscan: scanning {path}", file=sys.stderr)
-        lock = load_lock(path)
+            print(f"trustscan: scanning {inert(path, 300)}", file=sys.stderr)
+        lock = load_lock(path, include_root=args.include_root)
     groups, extras = _selected(args)
     try:
         env = target_environment(args.python_version, args.platform)
@@ -303,7 +354,8 @@ def _baseline(
     args: argparse.Namespace, path: str, lock: Lock, env: dict[str, str]
 ) -> BaselineDiff | None:
     if args.baseline:
-        return diff_locks(load_lock(args.baseline), lock, env, *_selected(args))
+        baseline = load_lock(args.baseline, include_root=args.include_root)
+        return diff_locks(baseline, lock, env, *_selected(args))
     if args.baseline_ref:
         relative = Path(path).resolve()
         try:
@@ -497,17 +549,47 @@ def _input_digest(path: str) -> str | None:
     return hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
 
 
+def check_output(output: str) -> Path:
+    """Refuse, before any work, an output path that is not a place for a report: a
+    missing directory, or an existing file that is not regular or is a symlink (as root,
+    replacing `/dev/null` with a report broke a machine)."""
+    target = Path(output)
+    if not target.absolute().parent.is_dir():
+        raise UsageError(f"-o {output}: directory {target.absolute().parent} does not exist")
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        return target
+    except OSError as e:
+        raise UsageError(f"-o {output}: {e.strerror}") from e
+    if stat.S_ISLNK(info.st_mode):
+        raise UsageError(f"-o {output}: is a symlink; name the file itself")
+    if not stat.S_ISREG(info.st_mode):
+        raise UsageError(f"-o {output}: not a regular file; reports are written to files")
+    return target
+
+
 def _emit(text: str, output: str | None) -> None:
-    """Write the report to stdout, or to `output` atomically once complete."""
+    """Write the report to stdout, or to `output` atomically once complete, with the
+    mode a new file gets under the umask (mkstemp's is 0600)."""
     if output is None:
         sys.stdout.write(text)
         return
-    target = Path(output)
-    fd, temporary = tempfile.mkstemp(dir=target.parent or Path(), prefix=f".{target.name}.")
+    target = check_output(output)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=target.absolute().parent, prefix=f".{target.name}.")
+    except OSError as e:
+        raise UsageError(f"-o {output}: {e.strerror}") from e
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        Path(temporary).chmod(0o666 & ~umask)
         Path(temporary).replace(target)
+    except OSError as e:
+        Path(temporary).unlink(missing_ok=True)
+        raise UsageError(f"-o {output}: {e.strerror or e}") from e
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

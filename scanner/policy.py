@@ -21,8 +21,10 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 
 from scanner.errors import InputError
+from scanner.lockfiles import read_text
 from scanner.lockfiles.toml import load_toml
 from scanner.models import Diagnostic, Finding, PackageReport, Severity, Verdict
+from scanner.text import excerpt
 
 # Evidence families whose `unknown` fails the gate unless allowed.
 REQUIRED_FAMILIES = ("registry", "vulnerabilities")
@@ -163,9 +165,7 @@ def find_policy(directory: Path) -> Path | None:
     for name in POLICY_FILES:
         candidate = directory / name
         if candidate.is_file():
-            if name == "pyproject.toml" and "[tool.trustscan" not in candidate.read_text(
-                encoding="utf-8", errors="replace"
-            ):
+            if name == "pyproject.toml" and "[tool.trustscan" not in read_text(str(candidate)):
                 continue
             return candidate
     return None
@@ -173,7 +173,7 @@ def find_policy(directory: Path) -> Path | None:
 
 def load_policy(path: Path, known_signals: Mapping[str, Mapping[str, float]]) -> Policy:
     """Read a policy file; `known_signals` maps signal ids to their threshold defaults."""
-    data = load_toml(path.read_text(encoding="utf-8"), str(path))
+    data = load_toml(read_text(str(path)), str(path))
     if path.name == "pyproject.toml" or "tool" in data:
         data = data.get("tool", {}).get("trustscan", {})
         prefix = "tool.trustscan"
@@ -278,7 +278,7 @@ def _waiver(
             )
             bad = True
     if raw.get("signal") and raw["signal"] not in known_signals:
-        problem(f"{where}.signal", f"unknown signal {raw['signal']!r}")
+        problem(f"{where}.signal", f"unknown signal {excerpt(raw['signal'])}")
         bad = True
     expires = raw.get("expires")
     if isinstance(expires, datetime):
@@ -287,7 +287,7 @@ def _waiver(
         try:
             expires = date.fromisoformat(expires)
         except ValueError:
-            problem(f"{where}.expires", f"not a date: {expires!r}")
+            problem(f"{where}.expires", f"not a date: {excerpt(expires)}")
             bad = True
     elif expires is not None and not isinstance(expires, date):
         problem(f"{where}.expires", "expected a date")

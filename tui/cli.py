@@ -28,9 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return run_tui(args[1:])
         except TrustscanError as e:
-            for line in e.diagnostics():
-                print(f"trustscan: {line}", file=sys.stderr)
+            scanner_cli.report_error(e)
             return e.exit_code
+        except Exception as e:  # a crash is not a verdict
+            return scanner_cli.internal_error(e)
     return scanner_cli.main(args)
 
 

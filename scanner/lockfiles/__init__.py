@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,23 +113,79 @@ def parse_lock(
     return parse_requirements(text, path, read)
 
 
-def read_text(path: str) -> str:
-    """Read an input file as UTF-8, bounded in size; errors name the file."""
-    file = Path(path)
+def read_text(path: str, limit: int = MAX_INPUT_BYTES) -> str:
+    """Read an input file as UTF-8, bounded in size; errors name the file.
+
+    Only a regular file is read: a FIFO, a device (`/dev/zero`), a socket or a
+    directory is refused at once, before a byte is read (opened non-blocking, so a
+    FIFO with no writer cannot hang the gate)."""
     try:
-        size = file.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError.single(path, None, f"file is {size} bytes; the limit is 64 MiB")
-        return file.read_text(encoding="utf-8-sig")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise InputError.single(path, None, e.strerror or type(e).__name__) from e
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError.single(path, None, f"not a regular file ({_kind(info.st_mode)})")
+        if info.st_size > limit:
+            raise InputError.single(
+                path, None, f"file is {info.st_size} bytes; the limit is {limit}"
+            )
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:  # grew while read, or a file that lies about its size
+            raise InputError.single(path, None, f"file is over {limit} bytes")
+        return b"".join(chunks).decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError.single(path, None, f"not UTF-8 text ({e.reason} at byte {e.start})") from e
     except OSError as e:
         raise InputError.single(path, None, e.strerror or type(e).__name__) from e
+    finally:
+        os.close(fd)
 
 
-def load_lock(path: str, fmt: str | None = None) -> Lock:
-    """Read and parse the input at `path`; includes are read relative to it."""
-    return parse_lock(read_text(path), path, read_text, fmt)
+def _kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "not a file"
+
+
+def confined_reader(lock_path: str, root: str | None = None) -> Callable[[str], str]:
+    """`read_text` for a lockfile's includes, confined to its directory tree (or `root`).
+
+    The lockfile and its includes come from whoever wrote the pull request: an
+    include (or a symlink) that leads outside the tree, such as `-r /proc/self/environ`,
+    is refused before it is opened, so its content can never reach an error message."""
+    tree = Path(root).resolve() if root else Path(lock_path).absolute().parent.resolve()
+
+    def read(path: str) -> str:
+        target = Path(path).absolute().resolve()
+        if not target.is_relative_to(tree):
+            raise InputError.single(
+                path,
+                None,
+                f"outside the lockfile's directory tree ({tree}); "
+                "--include-root DIR allows a wider tree",
+            )
+        return read_text(path)
+
+    return read
+
+
+def load_lock(path: str, fmt: str | None = None, include_root: str | None = None) -> Lock:
+    """Read and parse the input at `path`; includes are read relative to it, and
+    neither it (through a symlink) nor its includes may lead out of its tree."""
+    read = confined_reader(path, include_root)
+    return parse_lock(read(path), path, read, fmt)
 
 
 def find_lockfile(directory: Path) -> Path:

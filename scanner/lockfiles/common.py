@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from packaging.version import InvalidVersion, Version
 
 from scanner.models import INDEX_SOURCE, Diagnostic, PackageSource, SourceKind
+from scanner.text import excerpt
 
 PUBLIC_INDEXES = ("https://pypi.org/simple", "https://pypi.python.org/simple")
 PUBLIC_FILE_HOSTS = ("files.pythonhosted.org", "pypi.org")
@@ -94,5 +95,5 @@ def name_and_version(
     try:
         return name, Version(str(raw["version"]))
     except InvalidVersion:
-        problems.add(line, f"{key}.version", f"invalid {raw['version']!r}")
+        problems.add(line, f"{key}.version", f"invalid {excerpt(raw['version'])}")
         return None

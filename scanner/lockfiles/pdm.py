@@ -22,6 +22,7 @@ from scanner.lockfiles.common import (
 )
 from scanner.lockfiles.toml import load_toml
 from scanner.models import DEFAULT_GROUP, Lock, LockEdge, LockedPackage, PackageSource, SourceKind
+from scanner.text import excerpt
 
 SUPPORTED_MAJORS = (3, 4)
 
@@ -36,7 +37,9 @@ def parse_pdm_lock(text: str, path: str) -> Lock:
         major = -1
     if major not in SUPPORTED_MAJORS:
         raise InputError.single(
-            path, None, f"pdm lock_version {version!r} is not supported (supported: 3.x, 4.x)"
+            path,
+            None,
+            f"pdm lock_version {excerpt(version)} is not supported (supported: 3.x, 4.x)",
         )
     legacy_files = as_table(metadata.get("files"))
     problems = Problems(path)
@@ -89,7 +92,9 @@ def _package(
         try:
             requirement = Requirement(str(line_text))
         except InvalidRequirement:
-            problems.add(line, f"{key}.dependencies[{j}]", f"invalid requirement {line_text!r}")
+            problems.add(
+                line, f"{key}.dependencies[{j}]", f"invalid requirement {excerpt(line_text)}"
+            )
             continue
         edges.append(
             LockEdge(

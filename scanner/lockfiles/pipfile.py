@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 from scanner.errors import InputError
 from scanner.lockfiles.common import Problems, as_list, as_str, as_table, hash_string, index_source
 from scanner.models import DEFAULT_GROUP, Lock, LockedPackage, PackageSource, SourceKind
+from scanner.text import excerpt
 
 SECTIONS = {"default": DEFAULT_GROUP, "develop": "develop"}
 
@@ -30,7 +31,7 @@ def parse_pipfile_lock(text: str, path: str) -> Lock:
         raise InputError.single(path, None, "not a Pipfile.lock (no _meta object)")
     spec = as_table(data["_meta"]).get("pipfile-spec")
     if spec is not None and spec not in (5, 6):
-        raise InputError.single(path, None, f"pipfile-spec {spec!r} is not supported (5, 6)")
+        raise InputError.single(path, None, f"pipfile-spec {excerpt(spec)} is not supported (5, 6)")
     sources = {
         str(s.get("name")): str(s.get("url"))
         for s in as_list(as_table(data["_meta"]).get("sources"))
@@ -81,7 +82,7 @@ def _package(
         try:
             version = Version(pin.lstrip("=").strip())
         except InvalidVersion:
-            problems.add(line, f"{key}.version", f"invalid {pin!r}")
+            problems.add(line, f"{key}.version", f"invalid {excerpt(pin)}")
             return None
     if as_str(raw.get("git")):
         source = PackageSource(SourceKind.VCS, as_str(raw.get("git")))

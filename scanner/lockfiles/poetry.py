@@ -24,6 +24,7 @@ from scanner.lockfiles.common import (
 )
 from scanner.lockfiles.toml import load_toml
 from scanner.models import DEFAULT_GROUP, Lock, LockEdge, LockedPackage, PackageSource, SourceKind
+from scanner.text import excerpt
 
 SUPPORTED_MAJORS = (1, 2)
 
@@ -41,7 +42,7 @@ def parse_poetry_lock(text: str, path: str) -> Lock:
             raise InputError.single(
                 path,
                 None,
-                f"poetry lock-version {version!r} is not supported (supported: 1.x, 2.x)",
+                f"poetry lock-version {excerpt(version)} is not supported (supported: 1.x, 2.x)",
             )
     legacy_files = as_table(metadata.get("files"))
     problems = Problems(path)
@@ -80,7 +81,7 @@ def _package(
     try:
         version = Version(str(version_text))
     except InvalidVersion:
-        problems.add(line, f"{key}.version", f"invalid {version_text!r}")
+        problems.add(line, f"{key}.version", f"invalid {excerpt(version_text)}")
         return None
     files = as_list(raw.get("files")) or as_list(legacy_files.get(name))
     hashes = {h for h in (hash_string(as_table(f).get("hash")) for f in files) if h}

@@ -21,6 +21,7 @@ from scanner.errors import InputError
 from scanner.lockfiles.common import PUBLIC_FILE_HOSTS, PUBLIC_INDEXES, table_lines
 from scanner.lockfiles.toml import load_toml
 from scanner.models import Diagnostic, Lock, LockedPackage, PackageSource, SourceKind
+from scanner.text import excerpt
 
 SUPPORTED_MAJOR = 1
 
@@ -35,7 +36,7 @@ def parse_pylock(text: str, path: str) -> Lock:
         major = -1
     if major != SUPPORTED_MAJOR:
         raise InputError.single(
-            path, None, f"lock-version {version!r} is not supported (supported: 1.x)"
+            path, None, f"lock-version {excerpt(version)} is not supported (supported: 1.x)"
         )
     raw_packages = data.get("packages")
     if not isinstance(raw_packages, list):
@@ -75,7 +76,9 @@ def _package(
         try:
             version = Version(str(raw["version"]))
         except InvalidVersion:
-            problems.append(Diagnostic(path, line, f"{key}.version: invalid {raw['version']!r}"))
+            problems.append(
+                Diagnostic(path, line, f"{key}.version: invalid {excerpt(raw['version'])}")
+            )
             return None
     marker = raw.get("marker")
     identities = raw.get("attestation-identities") or ()

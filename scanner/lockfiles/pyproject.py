@@ -27,6 +27,7 @@ from scanner.models import (
     PackageSource,
     SourceKind,
 )
+from scanner.text import excerpt
 
 _CARET = re.compile(r"^\^\s*(\d+(?:\.\d+)*)")
 _TILDE = re.compile(r"^~\s*(\d+(?:\.\d+)*)$")
@@ -58,7 +59,9 @@ def parse_pyproject(text: str, path: str) -> Lock:
             requirement = Requirement(requirement_text)
         except InvalidRequirement as e:
             problems.add(
-                None, group, f"invalid requirement {requirement_text!r}: {str(e).splitlines()[0]}"
+                None,
+                group,
+                f"invalid requirement {excerpt(requirement_text)}: {str(e).splitlines()[0]}",
             )
             continue
         name = canonicalize_name(requirement.name)
@@ -102,7 +105,7 @@ def _group(table: Mapping[str, Any], group: str, problems: Problems, seen: set[s
         elif isinstance(item, Mapping) and "include-group" in item:
             lines += _group(table, str(item["include-group"]), problems, seen)
         else:
-            problems.add(None, f"dependency-groups.{group}", f"unexpected entry {item!r}")
+            problems.add(None, f"dependency-groups.{group}", f"unexpected entry {excerpt(item)}")
     return lines
 
 
@@ -115,7 +118,7 @@ def _poetry(table: Mapping[str, Any], group: str, problems: Problems) -> list[tu
             requirement = _poetry_requirement(str(name), item)
             if requirement is None:
                 problems.add(
-                    None, f"tool.poetry.{group}.{name}", f"unsupported constraint {item!r}"
+                    None, f"tool.poetry.{group}.{name}", f"unsupported constraint {excerpt(item)}"
                 )
             else:
                 entries.append((requirement, group))

@@ -36,6 +36,7 @@ from scanner.models import (
     PackageSource,
     SourceKind,
 )
+from scanner.text import excerpt
 
 Reader = Callable[[str], str]
 
@@ -188,7 +189,7 @@ def _option_line(
     elif option in _VALUE_OPTIONS_IGNORED or option in _FLAG_OPTIONS_IGNORED:
         return
     else:
-        state.problems.append(Diagnostic(path, lineno, f"unknown option {option!r}"))
+        state.problems.append(Diagnostic(path, lineno, f"unknown option {excerpt(option)}"))
 
 
 def _split_option(tokens: list[str]) -> tuple[str, str | None]:
@@ -206,20 +207,27 @@ def _include(
 ) -> None:
     if name.startswith(("http://", "https://")):
         state.problems.append(
-            Diagnostic(path, lineno, f"remote include {name!r} is not fetched; download it first")
+            Diagnostic(
+                path, lineno, f"remote include {excerpt(name)} is not fetched; download it first"
+            )
         )
         return
     included = posixpath.normpath(posixpath.join(posixpath.dirname(path), name))
     if included in state.seen_files:
         return  # already read: includes may repeat or loop
     if read is None:
-        state.problems.append(Diagnostic(path, lineno, f"cannot read included file {name!r}"))
+        state.problems.append(
+            Diagnostic(path, lineno, f"cannot read included file {excerpt(name)}")
+        )
         return
     try:
         text = read(included)
-    except OSError as e:
-        reason = e.strerror or type(e).__name__
-        state.problems.append(Diagnostic(path, lineno, f"cannot read {name!r}: {reason}"))
+    except (InputError, OSError) as e:  # refused or unreadable: say so at the including line
+        if isinstance(e, InputError):
+            reason = "; ".join(p.message for p in e.problems)
+        else:
+            reason = e.strerror or type(e).__name__
+        state.problems.append(Diagnostic(path, lineno, f"cannot read {excerpt(name)}: {reason}"))
         return
     _parse_file(text, included, read, state, constraint)
 
@@ -242,11 +250,11 @@ def _requirement_line(
         if option == "--hash":
             match = _HASH.match(value or "")
             if match is None:
-                state.problems.append(Diagnostic(path, lineno, f"malformed hash {value!r}"))
+                state.problems.append(Diagnostic(path, lineno, f"malformed hash {excerpt(value)}"))
             else:
                 hashes.add(f"{match.group(1)}:{match.group(2).lower()}")
         elif option not in _PER_REQUIREMENT_IGNORED:
-            state.problems.append(Diagnostic(path, lineno, f"unknown option {option!r}"))
+            state.problems.append(Diagnostic(path, lineno, f"unknown option {excerpt(option)}"))
     spec = " ".join(spec_tokens)
     if _looks_like_location(spec):
         return replace(_direct_reference(spec, path, lineno), hashes=frozenset(hashes))
@@ -254,7 +262,9 @@ def _requirement_line(
         requirement = Requirement(spec)
     except InvalidRequirement as e:
         reason = str(e).splitlines()[0]  # packaging adds the text and a caret below
-        state.problems.append(Diagnostic(path, lineno, f"invalid requirement {spec!r}: {reason}"))
+        state.problems.append(
+            Diagnostic(path, lineno, f"invalid requirement {excerpt(spec)}: {reason}")
+        )
         return None
     if requirement.url:
         return replace(
@@ -265,7 +275,7 @@ def _requirement_line(
     try:
         version = pinned_version(requirement)
     except InvalidVersion as e:
-        state.problems.append(Diagnostic(path, lineno, f"invalid version in {spec!r}: {e}"))
+        state.problems.append(Diagnostic(path, lineno, f"invalid version in {excerpt(spec)}: {e}"))
         return None
     return LockedPackage(
         name=canonicalize_name(requirement.name),

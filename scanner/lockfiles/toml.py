@@ -20,3 +20,5 @@ def load_toml(text: str, path: str) -> dict[str, Any]:
         line = int(match.group(1)) if match else None
         message = _AT_LINE.sub("", message).strip()
         raise InputError.single(path, line, f"invalid TOML: {message}") from e
+    except RecursionError as e:  # tomllib recurses per nesting level: 2,000 `[` is enough
+        raise InputError.single(path, None, "invalid TOML: nested too deeply") from e

@@ -24,6 +24,7 @@ from scanner.lockfiles.common import (
 )
 from scanner.lockfiles.toml import load_toml
 from scanner.models import Lock, LockEdge, LockedPackage, PackageSource, SourceKind
+from scanner.text import excerpt
 
 SUPPORTED = (1,)
 _MEMBER_SOURCES = ("editable", "virtual", "workspace")
@@ -34,7 +35,7 @@ def parse_uv_lock(text: str, path: str) -> Lock:
     version = data.get("version")
     if version not in SUPPORTED:
         raise InputError.single(
-            path, None, f"uv.lock version {version!r} is not supported (supported: 1)"
+            path, None, f"uv.lock version {excerpt(version)} is not supported (supported: 1)"
         )
     problems = Problems(path)
     lines = table_lines(text, "package")
