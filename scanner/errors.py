@@ -52,6 +52,10 @@ class ArchiveRejected(FetchError):
     """A distribution archive was refused: malformed, oversized, a bomb, or hostile."""
 
 
+class DigestMismatch(FetchError):
+    """A document whose sha256 differs from the digest the index declared for it."""
+
+
 class TooLarge(FetchError):
     """A body over its size bound: the same immutable file will be as large next time."""
 

@@ -147,6 +147,7 @@ class Unavailable:
     reason: str
     url: str | None = None
     archive: bool = False  # the file was fetched, and refused as unsafe or malformed
+    mismatch: bool = False  # fetched, and its sha256 is not the one the index declared
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,10 +412,15 @@ FamilyStateName = Literal["evaluated", "unknown", "not-applicable"]
 
 @dataclass(frozen=True, slots=True)
 class FamilyState:
-    """Whether one family of evidence (provenance, vulnerabilities, ...) was evaluated."""
+    """Whether one family of evidence (provenance, vulnerabilities, ...) was evaluated.
+
+    `gated` is False only for a documented exception: unknown by the package's own
+    declaration (an sdist that declares its dependencies dynamic), which lowers
+    confidence but does not fail a gate that requires the family."""
 
     state: FamilyStateName
     reason: str | None = None
+    gated: bool = True
 
 
 @dataclass(frozen=True, slots=True)

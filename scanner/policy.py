@@ -26,8 +26,10 @@ from scanner.lockfiles.toml import load_toml
 from scanner.models import Diagnostic, Finding, PackageReport, Severity, Verdict
 from scanner.text import excerpt
 
-# Evidence families whose `unknown` fails the gate unless allowed.
-REQUIRED_FAMILIES = ("registry", "vulnerabilities")
+# Evidence families whose `unknown` fails the gate unless allowed (policy `require`).
+# Ownership is unknown only on an index that publishes it (see scan.serves_ownership).
+REQUIRED_FAMILIES = ("registry", "dependencies", "ownership", "vulnerabilities")
+FAMILIES = ("registry", "dependencies", "ownership", "provenance", "vulnerabilities")
 POLICY_FILES = ("trustscan.toml", "pyproject.toml")
 
 
@@ -60,6 +62,7 @@ class Policy:
     fail_under: float | None = None
     allow_unevaluated: bool = False
     require_attestations: bool = False
+    require: tuple[str, ...] = REQUIRED_FAMILIES  # families whose `unknown` fails the gate
     severity: Mapping[str, Severity] = field(default_factory=dict)  # signal id -> override
     thresholds: Mapping[str, float] = field(default_factory=dict)  # "signal.key" -> value
     waivers: tuple[Waiver, ...] = ()
@@ -67,7 +70,8 @@ class Policy:
 
     @property
     def required_families(self) -> tuple[str, ...]:
-        return REQUIRED_FAMILIES + (("provenance",) if self.require_attestations else ())
+        extra = ("provenance",) if self.require_attestations else ()
+        return self.require + tuple(f for f in extra if f not in self.require)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +141,7 @@ def gate(
             continue
         for family in policy.required_families:
             state = package.families.get(family)
-            if state is not None and state.state == "unknown":
+            if state is not None and state.state == "unknown" and state.gated:
                 unevaluated.append(f"{label}: {family} unknown ({state.reason})")
     if violations:
         return Verdict(1, tuple(violations))
@@ -153,6 +157,7 @@ _KEYS = {
     "fail-on",
     "allow-unevaluated",
     "require-attestations",
+    "require",
     "severity",
     "thresholds",
     "ignore",
@@ -239,6 +244,13 @@ def parse_policy(
             problem(f"thresholds.{name}", "expected a number")
         else:
             thresholds[name] = float(value)
+    require: tuple[str, ...] = REQUIRED_FAMILIES
+    if "require" in data:
+        names = [str(f) for f in _as_list(data["require"])]
+        strangers = sorted(set(names) - set(FAMILIES))
+        if strangers:
+            problem("require", f"unknown families {strangers}; known: {', '.join(FAMILIES)}")
+        require = tuple(f for f in FAMILIES if f in names)
     waivers = []
     for i, raw in enumerate(_as_list(data.get("ignore", []))):
         waiver = _waiver(raw, f"ignore[{i}]", problem, known_signals)
@@ -251,6 +263,7 @@ def parse_policy(
         fail_under=float(fail_under) if fail_under is not None else None,
         allow_unevaluated=data.get("allow-unevaluated") is True,
         require_attestations=data.get("require-attestations") is True,
+        require=require,
         severity=severity,
         thresholds=thresholds,
         waivers=tuple(waivers),

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 import networkx as nx
 from packaging.utils import NormalizedName
@@ -125,7 +126,11 @@ def evaluate(
         recorded=selection.edges,
         roots=selection.roots,
     )
-    reports = [_report(evidence[p.name], graph, context, policy, today) for p in selection.packages]
+    ownership_served = serves_ownership(evidence.values())
+    reports = [
+        _report(evidence[p.name], graph, context, policy, today, ownership_served)
+        for p in selection.packages
+    ]
     reports = _with_graph_figures(reports, graph)
     gated = baseline.gated if baseline is not None else None
     # Markers that leave nothing to scan mean the input was not evaluated for this target;
@@ -198,9 +203,10 @@ def _report(
     context: SignalContext,
     policy: Policy,
     today: date,
+    ownership_served: bool = True,
 ) -> PackageReport:
     package = evidence.package
-    families = evidence_families(evidence)
+    families = evidence_families(evidence, ownership_served)
     reason = _not_evaluated_reason(evidence)
     applied = apply_policy(run_signals(evidence, context), policy, today)
     findings = tuple(sorted(applied.kept, key=lambda f: (-f.severity, f.signal)))
@@ -268,34 +274,71 @@ def _not_evaluated_reason(evidence: Evidence) -> str | None:
         return None  # the index says it does not exist: that is a finding
     if package.version is None:
         return f"not pinned to one version ({package.requirement})"
+    if isinstance(evidence.metadata, Unavailable):  # dependencies unknown: the graph has a hole
+        return (
+            f"core metadata could not be read ({evidence.metadata.url}): {evidence.metadata.reason}"
+        )
     return None
 
 
-def evidence_families(evidence: Evidence) -> dict[str, FamilyState]:
+FAMILIES = ("registry", "dependencies", "ownership", "provenance", "vulnerabilities")
+OWNERSHIP_INDEXES = ("pypi.org", "test.pypi.org")
+
+
+def serves_ownership(evidence: Iterable[Evidence]) -> bool:
+    """Whether the index is one that publishes ownership (PyPI, or one that answered
+    with ownership roles for some project of this scan): there, a project without
+    them is unknown, not a project with no owners."""
+    for item in evidence:
+        project = item.project
+        if (
+            isinstance(project, ProjectInfo | Missing)
+            and urlsplit(project.url).hostname in OWNERSHIP_INDEXES
+        ):
+            return True
+        if isinstance(project, ProjectInfo) and project.roles is not None:
+            return True
+    return False
+
+
+def evidence_families(evidence: Evidence, ownership_served: bool = True) -> dict[str, FamilyState]:
     """Per family of evidence: evaluated, unknown (with why), or not applicable."""
     package = evidence.package
     if not package.source.from_index:
         why = f"installed from a {package.source.kind.value}"
-        na = FamilyState("not-applicable", why)
-        return {"registry": na, "dependencies": na, "provenance": na, "vulnerabilities": na}
+        return dict.fromkeys(FAMILIES, FamilyState("not-applicable", why))
     reason = _not_evaluated_reason(evidence)
     if reason is not None:
-        unknown = FamilyState("unknown", reason)
-        return {k: unknown for k in ("registry", "dependencies", "provenance", "vulnerabilities")}
+        return dict.fromkeys(FAMILIES, FamilyState("unknown", reason))
     if not evidence.release_files:  # not on the index: nothing more to look at
         na = FamilyState("not-applicable", "release not served by the index")
         return {
             "registry": FamilyState("evaluated"),
             "dependencies": na,
+            "ownership": _ownership_state(evidence.project, ownership_served),
             "provenance": na,
             "vulnerabilities": FamilyState("unknown", "release not served: no advisory lookup"),
         }
     return {
         "registry": FamilyState("evaluated"),
         "dependencies": _dependencies_state(evidence.metadata),
+        "ownership": _ownership_state(evidence.project, ownership_served),
         "provenance": _provenance_state(evidence),
         "vulnerabilities": _vulnerability_state(evidence),
     }
+
+
+def _ownership_state(project: ProjectInfo | Missing | Unavailable, served: bool) -> FamilyState:
+    if isinstance(project, ProjectInfo) and project.roles is not None:
+        return FamilyState("evaluated")
+    what = (
+        f"no project JSON ({project.url} answered 404)"
+        if isinstance(project, Missing)
+        else "the project JSON has no ownership data"
+    )
+    if served:
+        return FamilyState("unknown", f"{what}, although this index publishes ownership")
+    return FamilyState("not-applicable", f"{what}: the index does not publish ownership")
 
 
 def _vulnerability_state(evidence: Evidence) -> FamilyState:
@@ -312,8 +355,10 @@ def _dependencies_state(metadata: CoreMetadata | Unavailable | None) -> FamilySt
         return FamilyState("unknown", f"core metadata: {metadata.reason}")
     if metadata is None:
         return FamilyState("unknown", "no file to read core metadata from")
-    if not metadata.dependencies_known:
-        return FamilyState("unknown", "sdist declares its dependencies dynamic (build needed)")
+    if not metadata.dependencies_known:  # the documented exception: unknown, not gated
+        return FamilyState(
+            "unknown", "sdist declares its dependencies dynamic (build needed)", gated=False
+        )
     return FamilyState("evaluated")
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from scanner.errors import ArchiveRejected, FetchError
+from scanner.errors import ArchiveRejected, DigestMismatch, FetchError
 from scanner.models import (
     Advisory,
     CoreMetadata,
@@ -65,7 +65,12 @@ def collect_evidence(
         try:
             metadata = fetch_core_metadata(index.client, chosen)
         except FetchError as e:
-            metadata = Unavailable(e.reason, e.url, archive=isinstance(e, ArchiveRejected))
+            metadata = Unavailable(
+                e.reason,
+                e.url,
+                archive=isinstance(e, ArchiveRejected),
+                mismatch=isinstance(e, DigestMismatch),
+            )
     vulnerabilities = None
     emails: tuple[ReleaseEmails, ...] = ()
     provenance = None

@@ -228,6 +228,8 @@ def _read_of_earlier(
     name: NormalizedName, raws: list[Mapping[str, Any]], base_url: str
 ) -> list[Mapping[str, Any]]:
     files = {f.filename: f for r in raws if (f := _dist_file(name, r, base_url)) is not None}
+    if not files:  # entries the index broke: nothing of this release can be read
+        return []
     chosen = {representative(list(files.values())).filename}
     wanted = metadata_file(list(files.values()))
     if wanted is not None:
@@ -437,17 +439,7 @@ def parse_project(response: Response) -> ProjectInfo:
     info = data.get("info")
     if not isinstance(info, Mapping):
         raise FetchError(response.url, "project JSON has no 'info' object")
-    ownership = data.get("ownership")
-    roles: tuple[OwnerRole, ...] | None = None
-    organization = None
-    if isinstance(ownership, Mapping):
-        roles = tuple(
-            OwnerRole(user=str(r.get("user")), role=str(r.get("role")))
-            for r in ownership.get("roles") or ()
-            if isinstance(r, Mapping)
-        )
-        org = ownership.get("organization")
-        organization = str(org) if org else None
+    roles, organization = _ownership(response.url, data.get("ownership"))
     vulns = data.get("vulnerabilities")
     return ProjectInfo(
         name=str(info.get("name") or ""),
@@ -458,13 +450,40 @@ def parse_project(response: Response) -> ProjectInfo:
         home_page=_str(info.get("home_page")),
         author_email=_str(info.get("author_email")),
         maintainer_email=_str(info.get("maintainer_email")),
-        classifiers=tuple(str(c) for c in info.get("classifiers") or () if isinstance(c, str)),
+        classifiers=tuple(c for c in _list(info.get("classifiers")) if isinstance(c, str)),
         roles=roles,
         organization=organization,
         latest_vulnerabilities=tuple(v for v in vulns or () if isinstance(v, Mapping))
         if isinstance(vulns, list)
         else (),
     )
+
+
+def _ownership(url: str, ownership: object) -> tuple[tuple[OwnerRole, ...] | None, str | None]:
+    """Roles and organization; (None, None) when the index gives no ownership data.
+    Ownership of the wrong shape is refused, never read as "no owners"."""
+    if ownership is None:
+        return None, None
+    roles = ownership.get("roles") if isinstance(ownership, Mapping) else None
+    if not isinstance(ownership, Mapping) or not isinstance(roles, list):
+        raise FetchError(url, "project JSON: 'ownership' is not an object with a 'roles' list")
+    parsed = []
+    for role in roles:
+        if not (
+            isinstance(role, Mapping)
+            and isinstance(role.get("user"), str)
+            and isinstance(role.get("role"), str)
+        ):
+            raise FetchError(url, "project JSON: an ownership role is not {user, role} strings")
+        parsed.append(OwnerRole(user=role["user"], role=role["role"]))
+    organization = ownership.get("organization")
+    if organization is not None and not isinstance(organization, str):
+        raise FetchError(url, "project JSON: 'ownership.organization' is not a string")
+    return tuple(parsed), organization or None
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _str(value: object) -> str | None:

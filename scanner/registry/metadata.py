@@ -15,7 +15,7 @@ import tarfile
 import zipfile
 from typing import Literal
 
-from scanner.errors import ArchiveRejected, FetchError, TooLarge
+from scanner.errors import ArchiveRejected, DigestMismatch, FetchError, TooLarge
 from scanner.models import CoreMetadata, DistFile
 from scanner.registry.http import HttpClient
 
@@ -77,7 +77,7 @@ def fetch_core_metadata(client: HttpClient, file: DistFile) -> CoreMetadata:
             if file.core_metadata_sha256:
                 digest = hashlib.sha256(response.body).hexdigest()
                 if digest != file.core_metadata_sha256:
-                    raise FetchError(
+                    raise DigestMismatch(
                         response.url,
                         f"metadata sha256 {digest} does not match the index's "
                         f"{file.core_metadata_sha256}",

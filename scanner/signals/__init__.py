@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.models import Evidence, Finding
-from scanner.signals.integrity import HASH_MISMATCH, NOT_FROM_INDEX, NOT_ON_INDEX, UNSAFE_ARCHIVE
+from scanner.signals.integrity import (
+    HASH_MISMATCH,
+    METADATA_MISMATCH,
+    NOT_FROM_INDEX,
+    NOT_ON_INDEX,
+    UNSAFE_ARCHIVE,
+)
 from scanner.signals.interface import Signal, SignalContext
 from scanner.signals.maintainers import (
     MAINTAINER_EMAIL_CHANGED,
@@ -39,6 +45,7 @@ from scanner.signals.vulnerabilities import KNOWN_VULNERABILITY, MALICIOUS_PACKA
 CATALOG: tuple[Signal, ...] = (
     # integrity
     HASH_MISMATCH,
+    METADATA_MISMATCH,
     NOT_ON_INDEX,
     NOT_FROM_INDEX,
     UNSAFE_ARCHIVE,

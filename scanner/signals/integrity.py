@@ -90,6 +90,26 @@ def _unsafe_archive(signal: Signal, evidence: Evidence, ctx: SignalContext) -> I
         )
 
 
+def _metadata_mismatch(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    metadata = evidence.metadata
+    if isinstance(metadata, Unavailable) and metadata.mismatch:
+        yield signal.finding(
+            evidence,
+            f"the index served core metadata that is not what it declared: {metadata.reason}",
+            url=metadata.url,
+            reason=metadata.reason,
+        )
+
+
+METADATA_MISMATCH = Signal(
+    id="metadata-mismatch",
+    title="Core metadata does not match its digest",
+    severity=Severity.CRITICAL,
+    family="integrity",
+    rationale="The index declares a sha256 for a file's core metadata (PEP 658) and served "
+    "other bytes: the index, a mirror or something between is not serving what was uploaded.",
+    check=_metadata_mismatch,
+)
 UNSAFE_ARCHIVE = Signal(
     id="unsafe-archive",
     title="Archive refused",

@@ -1,0 +1,157 @@
+"""Whoever answers for the index controls every byte: nothing it withholds, breaks or
+forges may come out as "pass". Each case here passed the gate (exit 0) before.
+
+The baseline: six and gunicorn, with the offline advisory database, pass (exit 0);
+every test changes one answer of the index and checks the gate no longer passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from scanner.cli import main
+from tests.conftest import DATA
+from tests.indexserver import RECORDED, Fault
+
+SIX_METADATA = "/" + str(
+    next(RECORDED.glob("packages/*/*/*/six-1.16.0-py2.py3-none-any.whl.metadata")).relative_to(
+        RECORDED
+    )
+)
+ADVISORIES = str(DATA / "advisories" / "pypa-subset.zip")
+
+
+def gate(capsys, index, tmp_path, *extra: str):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\ngunicorn==26.0.0\n")
+    options = ["--no-live-advisories", "--advisory-db", ADVISORIES, "--retries", "0"]
+    target = ["--python-version", "3.11", "--platform", "linux"]
+    command = ["scan", str(lock), "--index-url", index.url, "--format", "json"]
+    code = main([*command, *options, *target, *extra])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    report = json.loads(captured.out)
+    return code, {p["name"]: p for p in report["packages"]}, report
+
+
+def test_the_baseline_passes(capsys, index, tmp_path):
+    code, packages, _ = gate(capsys, index, tmp_path)
+    assert code == 0
+    assert packages["six"]["families"]["dependencies"]["state"] == "evaluated"
+    assert packages["six"]["families"]["ownership"]["state"] == "evaluated"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_metadata_the_index_will_not_serve_is_not_evaluated(capsys, index, tmp_path, status):
+    index.faults[SIX_METADATA] = Fault(status=status)
+    code, packages, report = gate(capsys, index, tmp_path)
+    assert code == 3
+    six = packages["six"]
+    assert six["evaluated"] is False
+    assert "core metadata could not be read" in six["not_evaluated_reason"]
+    assert any(r.startswith("six 1.16.0: not evaluated") for r in report["verdict"]["reasons"])
+
+
+def test_metadata_that_differs_from_its_declared_digest_is_critical(capsys, index, tmp_path):
+    body = (RECORDED / SIX_METADATA.lstrip("/")).read_bytes()
+    page = json.loads((RECORDED / "simple" / "six" / "index.json").read_text())
+    for entry in page["files"]:  # the index declares the digest of the real document
+        if entry["filename"] == "six-1.16.0-py2.py3-none-any.whl":
+            entry["core-metadata"] = {"sha256": hashlib.sha256(body).hexdigest()}
+    index.overrides["/simple/six/"] = json.dumps(page).encode()
+    index.overrides[SIX_METADATA] = body.replace(b"Summary:", b"Requires-Dist: evil\nSummary:")
+    code, packages, _ = gate(capsys, index, tmp_path)
+    assert code == 1
+    six = packages["six"]
+    assert six["evaluated"] is False
+    (finding,) = [f for f in six["findings"] if f["signal"] == "metadata-mismatch"]
+    assert finding["severity"] == "critical"
+    assert "does not match" in finding["evidence"]["reason"]
+
+
+def test_missing_project_json_on_an_index_that_publishes_ownership_is_unknown(
+    capsys, index, tmp_path
+):
+    index.faults["/pypi/six/json"] = Fault(status=404)
+    code, packages, report = gate(capsys, index, tmp_path)
+    assert code == 3
+    ownership = packages["six"]["families"]["ownership"]
+    assert ownership["state"] == "unknown" and "404" in ownership["reason"]
+    assert any("six 1.16.0: ownership unknown" in r for r in report["verdict"]["reasons"])
+
+
+def test_an_index_that_publishes_no_ownership_is_not_held_to_it(capsys, index, tmp_path):
+    for name in ("six", "gunicorn"):
+        project = json.loads((RECORDED / "pypi" / name / "json.json").read_text())
+        project.pop("ownership", None)
+        index.overrides[f"/pypi/{name}/json"] = json.dumps(project).encode()
+    code, packages, _ = gate(capsys, index, tmp_path)
+    assert code == 0
+    assert packages["six"]["families"]["ownership"]["state"] == "not-applicable"
+
+
+def test_required_families_are_policy(capsys, index, tmp_path):
+    index.faults["/pypi/six/json"] = Fault(status=404)
+    (tmp_path / "trustscan.toml").write_text(
+        'require = ["registry", "dependencies", "vulnerabilities"]\n'
+    )
+    code, _, _ = gate(capsys, index, tmp_path)
+    assert code == 0  # the team chose not to require ownership; the report still says unknown
+
+
+WRONG = [5, "text", [], {}, None, True, [1, "a"], {"x": [None]}]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        *("info", "ownership", "ownership.roles", "ownership.organization", "vulnerabilities"),
+        *("info.classifiers", "info.project_urls", "info.version", "info.name", "releases"),
+    ],
+)
+def test_project_json_of_the_wrong_shape_never_crashes_or_passes_clean(
+    capsys, index, tmp_path, where
+):
+    recorded = json.loads((RECORDED / "pypi" / "six" / "json.json").read_text())
+    for value in WRONG:
+        project = json.loads(json.dumps(recorded))
+        *parents, key = where.split(".")
+        node = project
+        for part in parents:
+            node = node[part]
+        node[key] = value
+        index.overrides["/pypi/six/json"] = json.dumps(project).encode()
+        code, packages, _ = gate(capsys, index, tmp_path, "--refresh")
+        assert code in (0, 1, 3), (where, value)
+        six = packages["six"]
+        if code == 0:  # what was read is good, and ownership was evaluated from it
+            assert six["evaluated"] and six["families"]["ownership"]["state"] == "evaluated"
+
+
+@pytest.mark.parametrize("key", ["files", "meta", "versions", "project-status", "name"])
+def test_simple_json_of_the_wrong_shape_never_crashes(capsys, index, tmp_path, key):
+    recorded = json.loads((RECORDED / "simple" / "six" / "index.json").read_text())
+    for value in WRONG:
+        page = json.loads(json.dumps(recorded))
+        page[key] = value
+        index.overrides["/simple/six/"] = json.dumps(page).encode()
+        code, _, _ = gate(capsys, index, tmp_path, "--refresh")
+        assert code in (0, 1, 3), (key, value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["filename", "url", "hashes", "yanked", "upload-time", "core-metadata", "requires-python"],
+)
+def test_simple_file_entries_of_the_wrong_shape_never_crash(capsys, index, tmp_path, key):
+    recorded = json.loads((RECORDED / "simple" / "six" / "index.json").read_text())
+    for value in WRONG:
+        page = json.loads(json.dumps(recorded))
+        for entry in page["files"]:
+            entry[key] = value
+        index.overrides["/simple/six/"] = json.dumps(page).encode()
+        code, _, _ = gate(capsys, index, tmp_path, "--refresh")
+        assert code in (0, 1, 3), (key, value)
