@@ -83,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
     )
     s.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
+    s.add_argument(
+        "--ignore-lock-index",
+        action="store_true",
+        help="look every package up on --index-url, also those the lock pins to another index",
+    )
     s.add_argument("--jobs", "-j", type=int, default=8, help="concurrent requests (default 8)")
     s.add_argument("--offline", action="store_true", help="answer from the local cache only")
     s.add_argument(
@@ -318,6 +323,7 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
             if args.no_resolve
             else ResolverOptions(env, _cutoff(args.exclude_newer), args.pre),
             history=store.previous_observation,
+            lock_indexes=not args.ignore_lock_index,
         )
         scan_id = _record(store, result, path, args)
         if args.request_log:

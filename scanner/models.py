@@ -130,6 +130,7 @@ class Lock:
     format: str
     packages: tuple[LockedPackage, ...]
     index_url: str | None = None  # the index the file asks installers to use
+    extra_index_urls: tuple[str, ...] = ()  # further indexes installers may take any name from
     notes: tuple[Diagnostic, ...] = ()  # non-fatal observations about the input
     has_direct_info: bool = False  # whether `direct` is meaningful for its packages
     default_groups: frozenset[str] = frozenset()  # PEP 751 `default-groups`
@@ -408,6 +409,7 @@ class Finding:
 
 
 FamilyStateName = Literal["evaluated", "unknown", "not-applicable"]
+FAMILIES = ("registry", "dependencies", "ownership", "provenance", "vulnerabilities")
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +452,7 @@ class BaselineDiff:
     added: tuple[NormalizedName, ...]
     removed: tuple[NormalizedName, ...]
     changed: tuple[tuple[NormalizedName, str, str], ...]  # name, old version, new version
+    indexes_added: tuple[str, ...] = ()  # index URLs the new lock names and the old did not
 
     @property
     def gated(self) -> frozenset[NormalizedName]:
@@ -522,6 +525,7 @@ class ScanResult:
     verdict: Verdict
     baseline: BaselineDiff | None = None
     policy_source: str | None = None
+    input_findings: tuple[Finding, ...] = ()  # of the input itself, not of one package
     evidence: Mapping[NormalizedName, Evidence] = field(
         default_factory=dict, compare=False, repr=False
     )

@@ -12,6 +12,7 @@ applying and is reported.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -23,13 +24,21 @@ from packaging.utils import NormalizedName, canonicalize_name
 from scanner.errors import InputError
 from scanner.lockfiles import read_text
 from scanner.lockfiles.toml import load_toml
-from scanner.models import Diagnostic, Finding, PackageReport, Severity, Verdict
+from scanner.models import (
+    FAMILIES,
+    Diagnostic,
+    Finding,
+    PackageReport,
+    PackageSource,
+    Severity,
+    SourceKind,
+    Verdict,
+)
 from scanner.text import excerpt
 
 # Evidence families whose `unknown` fails the gate unless allowed (policy `require`).
 # Ownership is unknown only on an index that publishes it (see scan.serves_ownership).
 REQUIRED_FAMILIES = ("registry", "dependencies", "ownership", "vulnerabilities")
-FAMILIES = ("registry", "dependencies", "ownership", "provenance", "vulnerabilities")
 POLICY_FILES = ("trustscan.toml", "pyproject.toml")
 
 
@@ -63,10 +72,20 @@ class Policy:
     allow_unevaluated: bool = False
     require_attestations: bool = False
     require: tuple[str, ...] = REQUIRED_FAMILIES  # families whose `unknown` fails the gate
+    allow_sources: tuple[str, ...] = ()  # globs of URL, VCS and path pins accepted as they are
     severity: Mapping[str, Severity] = field(default_factory=dict)  # signal id -> override
     thresholds: Mapping[str, float] = field(default_factory=dict)  # "signal.key" -> value
     waivers: tuple[Waiver, ...] = ()
     source: str | None = None  # the file it was read from
+
+    def allows_source(self, source: PackageSource) -> bool:
+        """Whether a URL, VCS or path pin is accepted without registry evidence: the
+        project's own root (`-e .`) always is; anything else only when the policy's
+        `allow-sources` names it (fnmatch globs on the location as the lock writes it)."""
+        location = source.location or ""
+        if source.kind is SourceKind.PATH and location.rstrip("/") in ("", ".", "file:."):
+            return True
+        return any(fnmatch.fnmatchcase(location, pattern) for pattern in self.allow_sources)
 
     @property
     def required_families(self) -> tuple[str, ...]:
@@ -112,9 +131,15 @@ def gate(
     packages: Sequence[PackageReport],
     policy: Policy,
     gated: frozenset[NormalizedName] | None = None,
+    input_findings: Sequence[Finding] = (),
 ) -> Verdict:
-    """The verdict; with `gated`, only those packages can fail it (baseline mode)."""
-    violations: list[str] = []
+    """The verdict; with `gated`, only those packages can fail it (baseline mode).
+    Findings of the input itself (`input_findings`) are always gated."""
+    violations: list[str] = [
+        f"{f.package}: {f.signal} ({f.message})"
+        for f in input_findings
+        if f.severity in policy.fail_on
+    ]
     unevaluated: list[str] = []
     for package in packages:
         if gated is not None and package.name not in gated:
@@ -158,6 +183,7 @@ _KEYS = {
     "allow-unevaluated",
     "require-attestations",
     "require",
+    "allow-sources",
     "severity",
     "thresholds",
     "ignore",
@@ -251,6 +277,7 @@ def parse_policy(
         if strangers:
             problem("require", f"unknown families {strangers}; known: {', '.join(FAMILIES)}")
         require = tuple(f for f in FAMILIES if f in names)
+    allow_sources = tuple(str(p) for p in _as_list(data.get("allow-sources", [])) if str(p))
     waivers = []
     for i, raw in enumerate(_as_list(data.get("ignore", []))):
         waiver = _waiver(raw, f"ignore[{i}]", problem, known_signals)
@@ -264,6 +291,7 @@ def parse_policy(
         allow_unevaluated=data.get("allow-unevaluated") is True,
         require_attestations=data.get("require-attestations") is True,
         require=require,
+        allow_sources=allow_sources,
         severity=severity,
         thresholds=thresholds,
         waivers=tuple(waivers),

@@ -21,6 +21,7 @@ from packaging.utils import NormalizedName
 from scanner import refdata, scoring
 from scanner.allocator import return_large_blocks
 from scanner.models import (
+    FAMILIES,
     BaselineDiff,
     CoreMetadata,
     Evidence,
@@ -47,9 +48,11 @@ from scanner.resolve import DependencyGraph, build_graph
 from scanner.resolver import ResolverOptions, resolve_lock
 from scanner.selection import Selection, select
 from scanner.signals import SignalContext, run_signals
+from scanner.signals.inputs import input_findings
 from scanner.vulns.interface import VulnerabilitySource
 
 Progress = Callable[[int, int, str], None]  # done, total, package just finished
+OWNERSHIP_INDEXES = frozenset({"pypi.org", "test.pypi.org"})  # hosts that publish ownership
 
 
 def scan(
@@ -67,11 +70,13 @@ def scan(
     extras: AbstractSet[str] = frozenset(),
     resolver: ResolverOptions | None = None,
     history: Callable[[str], OwnershipObservation | None] | None = None,
+    lock_indexes: bool = True,
 ) -> ScanResult:
     """Fetch the evidence for every package of `lock`, then evaluate it.
 
     With `resolver`, unpinned requirements are first resolved against the index;
-    without, they are listed as not evaluated.
+    without, they are listed as not evaluated. A package the lock says comes from
+    another index is looked up on that index (`lock_indexes`), else on `index`.
     """
     started_at = datetime.now(UTC)
     started = time.monotonic()
@@ -81,7 +86,8 @@ def scan(
     if resolver is not None and (unpinned or lock.format == "pyproject.toml"):
         lock = resolve_lock(lock, IndexMetadata(index), resolver, selection.packages)
         selection = select(lock, env)
-    evidence = _collect(index, selection.packages, vuln_sources, jobs, progress)
+    router = IndexRouter(index, lock_indexes)
+    evidence = _collect(router, selection.packages, vuln_sources, jobs, progress)
     if history is not None:
         evidence = {n: replace(e, previous_owners=history(n)) for n, e in evidence.items()}
     if context is None:
@@ -126,9 +132,9 @@ def evaluate(
         recorded=selection.edges,
         roots=selection.roots,
     )
-    ownership_served = serves_ownership(evidence.values())
+    ownership_hosts = serves_ownership(evidence.values())
     reports = [
-        _report(evidence[p.name], graph, context, policy, today, ownership_served)
+        _report(evidence[p.name], graph, context, policy, today, ownership_hosts)
         for p in selection.packages
     ]
     reports = _with_graph_figures(reports, graph)
@@ -136,7 +142,8 @@ def evaluate(
     # Markers that leave nothing to scan mean the input was not evaluated for this target;
     # a project whose production install simply has no dependencies passes.
     nothing = not reports and selection.skipped > 0
-    verdict = _nothing_scanned() if nothing else gate(reports, policy, gated)
+    lock_findings = apply_policy(input_findings(lock, baseline), policy, today).kept
+    verdict = _nothing_scanned() if nothing else gate(reports, policy, gated, lock_findings)
     notes = (
         tuple(str(n) for n in lock.notes)
         + selection.notes
@@ -156,6 +163,7 @@ def evaluate(
         verdict=verdict,
         baseline=baseline,
         policy_source=policy.source,
+        input_findings=lock_findings,
     )
 
 
@@ -164,8 +172,28 @@ def _nothing_scanned() -> Verdict:
     return Verdict(3, ("no entry of the lock applies to the target environment",))
 
 
+class IndexRouter:
+    """The index each package is looked up on: the one scanned, or the other index
+    the lock names for it (one `Index` per such URL, sharing the client)."""
+
+    def __init__(self, scanned: Index, lock_indexes: bool) -> None:
+        self.scanned = scanned
+        self.lock_indexes = lock_indexes
+        self._others: dict[str, Index] = {}
+
+    def __call__(self, package: LockedPackage) -> Index:
+        location = package.source.location
+        if not self.lock_indexes or package.source.kind is not SourceKind.OTHER_INDEX:
+            return self.scanned
+        if not location:
+            return self.scanned
+        if location not in self._others:
+            self._others[location] = Index(self.scanned.client, location)
+        return self._others[location]
+
+
 def _collect(
-    index: Index,
+    index_for: Callable[[LockedPackage], Index],
     packages: Sequence[LockedPackage],
     vuln_sources: Sequence[VulnerabilitySource],
     jobs: int,
@@ -185,13 +213,15 @@ def _collect(
     with cache_only():
         for package in packages:
             try:
-                done(collect_evidence(index, package, vuln_sources))
+                done(collect_evidence(index_for(package), package, vuln_sources))
             except NeedsNetwork:
                 pending.append(package)
     if pending:
         return_large_blocks()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = [pool.submit(collect_evidence, index, p, vuln_sources) for p in pending]
+            futures = [
+                pool.submit(collect_evidence, index_for(p), p, vuln_sources) for p in pending
+            ]
             for future in as_completed(futures):
                 done(future.result())
     return results
@@ -203,11 +233,11 @@ def _report(
     context: SignalContext,
     policy: Policy,
     today: date,
-    ownership_served: bool = True,
+    ownership_hosts: frozenset[str] = OWNERSHIP_INDEXES,
 ) -> PackageReport:
     package = evidence.package
-    families = evidence_families(evidence, ownership_served)
-    reason = _not_evaluated_reason(evidence)
+    families = evidence_families(evidence, ownership_hosts)
+    reason = _not_evaluated_reason(evidence, policy)
     applied = apply_policy(run_signals(evidence, context), policy, today)
     findings = tuple(sorted(applied.kept, key=lambda f: (-f.severity, f.signal)))
     taken = scoring.deductions(findings)
@@ -263,13 +293,21 @@ def _timeline(evidence: Evidence) -> tuple[ReleasePoint, ...]:
     return tuple(points)
 
 
-def _not_evaluated_reason(evidence: Evidence) -> str | None:
+def _not_evaluated_reason(evidence: Evidence, policy: Policy | None = None) -> str | None:
     package = evidence.package
     if not package.source.from_index:
-        return None  # what it is, is known: the not-from-index finding says it
+        if policy is not None and not policy.allows_source(package.source):
+            return (
+                f"installed from a {package.source.kind.value} ({package.source.location}): "
+                "no registry evidence; the policy's allow-sources can accept it"
+            )
+        return None  # allowed: what it is, is known, and the not-from-index finding says it
     for part in (evidence.files, evidence.project):
         if isinstance(part, Unavailable):
-            return f"could not fetch {part.url or 'registry data'}: {part.reason}"
+            where = ""
+            if package.source.kind is SourceKind.OTHER_INDEX:
+                where = f"locked from another index ({package.source.location}); "
+            return f"{where}could not fetch {part.url or 'registry data'}: {part.reason}"
     if isinstance(evidence.files, Missing):
         return None  # the index says it does not exist: that is a finding
     if package.version is None:
@@ -281,27 +319,21 @@ def _not_evaluated_reason(evidence: Evidence) -> str | None:
     return None
 
 
-FAMILIES = ("registry", "dependencies", "ownership", "provenance", "vulnerabilities")
-OWNERSHIP_INDEXES = ("pypi.org", "test.pypi.org")
-
-
-def serves_ownership(evidence: Iterable[Evidence]) -> bool:
-    """Whether the index is one that publishes ownership (PyPI, or one that answered
-    with ownership roles for some project of this scan): there, a project without
-    them is unknown, not a project with no owners."""
+def serves_ownership(evidence: Iterable[Evidence]) -> frozenset[str]:
+    """The hosts of this scan that publish ownership (PyPI, or an index that answered
+    with ownership roles for some project): there, a project without them is unknown,
+    not a project with no owners."""
+    hosts = set(OWNERSHIP_INDEXES)
     for item in evidence:
         project = item.project
-        if (
-            isinstance(project, ProjectInfo | Missing)
-            and urlsplit(project.url).hostname in OWNERSHIP_INDEXES
-        ):
-            return True
         if isinstance(project, ProjectInfo) and project.roles is not None:
-            return True
-    return False
+            hosts.add(urlsplit(project.url).netloc)
+    return frozenset(hosts)
 
 
-def evidence_families(evidence: Evidence, ownership_served: bool = True) -> dict[str, FamilyState]:
+def evidence_families(
+    evidence: Evidence, ownership_hosts: frozenset[str] = OWNERSHIP_INDEXES
+) -> dict[str, FamilyState]:
     """Per family of evidence: evaluated, unknown (with why), or not applicable."""
     package = evidence.package
     if not package.source.from_index:
@@ -315,22 +347,25 @@ def evidence_families(evidence: Evidence, ownership_served: bool = True) -> dict
         return {
             "registry": FamilyState("evaluated"),
             "dependencies": na,
-            "ownership": _ownership_state(evidence.project, ownership_served),
+            "ownership": _ownership_state(evidence.project, ownership_hosts),
             "provenance": na,
             "vulnerabilities": FamilyState("unknown", "release not served: no advisory lookup"),
         }
     return {
         "registry": FamilyState("evaluated"),
         "dependencies": _dependencies_state(evidence.metadata),
-        "ownership": _ownership_state(evidence.project, ownership_served),
+        "ownership": _ownership_state(evidence.project, ownership_hosts),
         "provenance": _provenance_state(evidence),
         "vulnerabilities": _vulnerability_state(evidence),
     }
 
 
-def _ownership_state(project: ProjectInfo | Missing | Unavailable, served: bool) -> FamilyState:
+def _ownership_state(
+    project: ProjectInfo | Missing | Unavailable, hosts: frozenset[str]
+) -> FamilyState:
     if isinstance(project, ProjectInfo) and project.roles is not None:
         return FamilyState("evaluated")
+    served = isinstance(project, ProjectInfo | Missing) and urlsplit(project.url).netloc in hosts
     what = (
         f"no project JSON ({project.url} answered 404)"
         if isinstance(project, Missing)

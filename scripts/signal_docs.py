@@ -17,6 +17,8 @@ from scanner.signals import CATALOG  # noqa: E402
 FIRES = {
     "hash-mismatch": "a sha256 recorded in the lockfile matches no file of that release on the index (only for packages locked from the scanned index). Data: lockfile, Simple API.",
     "metadata-mismatch": "the sha256 of a PEP 658 `.metadata` document differs from the digest the index declares for it; the package is also not evaluated (its dependencies are unknown). Data: Simple API, `.metadata`.",
+    "extra-index": "the input names more than one index (`--extra-index-url`, further Pipfile sources, `[[tool.uv.index]]`); reported once for the input, not per package. Data: lockfile.",
+    "index-added": "with `--baseline`/`--baseline-ref`, the input names an index the baseline did not; reported once for the input and always gated. Data: both lockfiles.",
     "not-on-index": "the name does not exist on the index (dependency-confusion risk for a private name), or the pinned release is no longer served (releases are removed after compromises). Data: Simple API.",
     "not-from-index": "the locked package comes from a URL, VCS or local path (medium), or from another index (low): nothing on the scanned index vouches for it. Data: lockfile.",
     "unsafe-archive": "the file read for core metadata was refused: a malformed zip or tar, a member that claims or inflates past 2 MiB, a PKG-INFO that is a link, more than 20,000 members before it, or more than 8 MiB of range reads. Nothing is ever extracted. Data: the archive, read as data.",

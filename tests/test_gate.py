@@ -123,6 +123,7 @@ def test_baseline_gates_only_new_packages(capsys, index, tmp_path):
         "added": [],
         "removed": [],
         "changed": [],
+        "indexes_added": [],
     }
     assert code == 0
 

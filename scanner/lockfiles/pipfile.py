@@ -58,8 +58,14 @@ def parse_pipfile_lock(text: str, path: str) -> Lock:
                 )
     if problems.items:
         raise InputError(problems.items)
+    urls = list(dict.fromkeys(sources.values()))  # the first source is the index
     return Lock(
-        path=path, format="Pipfile.lock", packages=tuple(found.values()), groups=("develop",)
+        path=path,
+        format="Pipfile.lock",
+        packages=tuple(found.values()),
+        groups=("develop",),
+        index_url=urls[0] if urls else None,
+        extra_index_urls=tuple(urls[1:]),
     )
 
 

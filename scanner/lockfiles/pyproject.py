@@ -83,12 +83,18 @@ def parse_pyproject(text: str, path: str) -> Lock:
     if problems.items:
         raise InputError(problems.items)
     all_groups = sorted({g for _, g in entries} - {DEFAULT_GROUP})
+    uv_indexes = [
+        str(entry.get("url"))
+        for entry in as_list(as_table(as_table(data.get("tool")).get("uv")).get("index"))
+        if isinstance(entry, Mapping) and isinstance(entry.get("url"), str)
+    ]
     return Lock(
         path=path,
         format="pyproject.toml",
         packages=tuple(packages.values()),
         has_direct_info=True,
         groups=tuple(all_groups),
+        extra_index_urls=tuple(dict.fromkeys(uv_indexes)),  # [[tool.uv.index]]
     )
 
 

@@ -52,7 +52,6 @@ _FILE_OPTIONS = {
 }
 _INDEX_OPTIONS = {"-i", "--index-url"}
 _VALUE_OPTIONS_IGNORED = {
-    "--extra-index-url",
     "-f",
     "--find-links",
     "--trusted-host",
@@ -75,6 +74,7 @@ class _State:
     problems: list[Diagnostic] = field(default_factory=list)
     notes: list[Diagnostic] = field(default_factory=list)
     index_url: str | None = None
+    extra_index_urls: list[str] = field(default_factory=list)
     via: dict[int, list[str]] = field(default_factory=dict)  # package index -> via items
     seen_files: set[str] = field(default_factory=set)
 
@@ -97,6 +97,7 @@ def parse_requirements(text: str, path: str, read: Reader | None = None) -> Lock
         format="requirements",
         packages=tuple(packages),
         index_url=state.index_url,
+        extra_index_urls=tuple(dict.fromkeys(state.extra_index_urls)),
         notes=tuple(state.notes),
         has_direct_info=bool(state.via),
     )
@@ -186,6 +187,11 @@ def _option_line(
         state.packages.append(_direct_reference(value, path, lineno, editable=True))
     elif option in _INDEX_OPTIONS:
         state.index_url = value
+    elif option == "--extra-index-url":
+        if not value:
+            state.problems.append(Diagnostic(path, lineno, f"{option} needs a URL"))
+            return
+        state.extra_index_urls.append(value)
     elif option in _VALUE_OPTIONS_IGNORED or option in _FLAG_OPTIONS_IGNORED:
         return
     else:

@@ -56,15 +56,28 @@ def index_base(index_url: str) -> str:
     return base + "/"
 
 
+def simple_root(index_url: str) -> str:
+    """Where the index's project pages live (PEP 503: the URL pip is given).
+
+    PyPI and its mirrors are named by their root (`https://pypi.org/`) or by their
+    `/simple/` URL; any other URL (`https://download.pytorch.org/whl/cpu`) is itself
+    the Simple root, as it is to pip."""
+    stripped = index_url.rstrip("/")
+    if stripped.endswith("/simple") or not urlsplit(stripped).path:
+        return index_base(index_url) + "simple/"
+    return stripped + "/"
+
+
 class Index:
-    """One package index (PyPI or a compatible mirror)."""
+    """One package index (PyPI or a compatible mirror, or another PEP 503/691 index)."""
 
     def __init__(self, client: HttpClient, index_url: str = DEFAULT_INDEX) -> None:
         self.client = client
         self.base = index_base(index_url)
+        self.simple_base = simple_root(index_url)
 
     def simple_url(self, name: str) -> str:
-        return f"{self.base}simple/{canonicalize_name(name)}/"
+        return f"{self.simple_base}{canonicalize_name(name)}/"
 
     def project_url(self, name: str) -> str:
         return f"{self.base}pypi/{canonicalize_name(name)}/json"

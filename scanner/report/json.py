@@ -34,12 +34,14 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             "file": result.baseline.baseline,
             "added": list(result.baseline.added),
             "removed": list(result.baseline.removed),
+            "indexes_added": list(result.baseline.indexes_added),
             "changed": [
                 {"name": n, "from": old, "to": new} for n, old, new in result.baseline.changed
             ],
         },
         "roots": list(result.roots),
         "notes": list(result.notes),
+        "input_findings": [finding_dict(f) for f in result.input_findings],
         "packages": [_package(p) for p in result.packages],
     }
 

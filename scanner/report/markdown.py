@@ -42,6 +42,13 @@ def render_markdown(result: ScanResult) -> str:
             f"{len(b.removed)} removed (only added and changed packages are gated).",
             "",
         ]
+    if result.input_findings:
+        lines += ["**The lockfile itself:**", ""]
+        lines += [
+            f"- {f.severity.label} `{f.signal}`: {md(f.message, 300)}"
+            for f in result.input_findings
+        ]
+        lines.append("")
     rows = [
         (p, f)
         for p in sorted(result.packages, key=lambda p: (p.score is not None, p.score or 0))

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from scanner import __version__
-from scanner.models import PackageReport, ScanResult, Severity
+from scanner.models import Finding, PackageReport, ScanResult, Severity
 from scanner.signals import CATALOG
 from scanner.text import bounded, inert
 
@@ -48,7 +48,8 @@ def render_sarif(result: ScanResult) -> str:
         for signal in CATALOG
     ]
     index = {signal.id: i for i, signal in enumerate(CATALOG)}
-    results = [
+    results = [_input_result(result.input, f, index) for f in result.input_findings]
+    results += [
         _result(package, finding_index, index)
         for package in result.packages
         for finding_index in range(len(package.findings))
@@ -102,6 +103,21 @@ def _result(package: PackageReport, i: int, index: dict[str, int]) -> dict[str, 
             "trustscan/v1": f"{finding.signal}:{package.name}:{package.version or ''}"
         },
         "properties": properties,
+    }
+
+
+def _input_result(path: str, finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+    """A finding of the lockfile itself, located at the file."""
+    return {
+        "ruleId": finding.signal,
+        "ruleIndex": index.get(finding.signal, 0),
+        "level": _LEVEL[finding.severity],
+        "message": {"text": inert(finding.message, 500)},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)}}}],
+        "partialFingerprints": {
+            "trustscan/v1": f"{finding.signal}:{finding.evidence.get('index', '')}"
+        },
+        "properties": {"severity": finding.severity.label, "evidence": dict(finding.evidence)},
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.models import Evidence, Finding
+from scanner.signals.inputs import EXTRA_INDEX, INDEX_ADDED
 from scanner.signals.integrity import (
     HASH_MISMATCH,
     METADATA_MISMATCH,
@@ -49,6 +50,8 @@ CATALOG: tuple[Signal, ...] = (
     NOT_ON_INDEX,
     NOT_FROM_INDEX,
     UNSAFE_ARCHIVE,
+    EXTRA_INDEX,
+    INDEX_ADDED,
     # provenance
     ATTESTATION_INVALID,
     LOCK_IDENTITY_MISMATCH,

@@ -155,3 +155,106 @@ def test_simple_file_entries_of_the_wrong_shape_never_crash(capsys, index, tmp_p
         index.overrides["/simple/six/"] = json.dumps(page).encode()
         code, _, _ = gate(capsys, index, tmp_path, "--refresh")
         assert code in (0, 1, 3), (key, value)
+
+
+# --- where packages come from: other indexes, URL/VCS/path pins, extra indexes --------
+
+
+def scan_text(capsys, index_url, tmp_path, text: str, *extra: str):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(text)
+    options = ["--no-live-advisories", "--advisory-db", ADVISORIES, "--retries", "0"]
+    target = ["--python-version", "3.11", "--platform", "linux", "--timeout", "2"]
+    code = main(
+        ["scan", str(lock), "--index-url", index_url, "--format", "json", *options, *target, *extra]
+    )
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, json.loads(captured.out)
+
+
+def test_packages_of_an_unreachable_lock_index_are_not_evaluated_never_not_on_index(
+    capsys, index, tmp_path
+):
+    code, report = scan_text(
+        capsys, index.url, tmp_path, "-i http://127.0.0.1:9/simple/\nsix==1.16.0\n"
+    )
+    assert code == 3
+    (six,) = report["packages"]
+    assert six["evaluated"] is False
+    assert six["not_evaluated_reason"].startswith(
+        "locked from another index (http://127.0.0.1:9/simple/)"
+    )
+    assert not [f for f in six["findings"] if f["signal"] == "not-on-index"]
+
+
+def test_the_lock_index_is_honoured_when_reachable(capsys, index, tmp_path):
+    text = f"--index-url {index.url}simple/\nsix==1.16.0\n"
+    code, report = scan_text(capsys, "http://127.0.0.1:9/", tmp_path, text)
+    (six,) = report["packages"]
+    assert six["evaluated"] is True and code == 0
+    assert six["source"] == {"kind": "other-index", "location": f"{index.url}simple/"}
+
+
+def test_ignore_lock_index_looks_everything_up_on_the_scanned_index(capsys, index, tmp_path):
+    text = "-i http://127.0.0.1:9/simple/\nsix==1.16.0\n"
+    code, report = scan_text(capsys, index.url, tmp_path, text, "--ignore-lock-index")
+    assert report["packages"][0]["evaluated"] is True and code == 0
+
+
+@pytest.mark.parametrize(
+    "pin",
+    [
+        "foo @ https://example.com/foo-1.0.tar.gz",
+        "git+https://github.com/pallets/click@8.1.7#egg=click",
+        "-e ./tools/helper",
+    ],
+)
+def test_url_vcs_and_path_pins_are_not_evaluated_unless_the_policy_allows_them(
+    capsys, index, tmp_path, pin
+):
+    code, report = scan_text(capsys, index.url, tmp_path, f"six==1.16.0\n{pin}\n")
+    assert code == 3
+    pinned = next(p for p in report["packages"] if p["name"] != "six")
+    assert pinned["evaluated"] is False and "allow-sources" in pinned["not_evaluated_reason"]
+    location = pinned["source"]["location"]
+    (tmp_path / "trustscan.toml").write_text(
+        f"allow-sources = [{json.dumps(location[:12] + '*')}]\n"
+    )
+    code, report = scan_text(capsys, index.url, tmp_path, f"six==1.16.0\n{pin}\n")
+    assert code == 0 and report["policy"].endswith("trustscan.toml")
+
+
+def test_the_projects_own_editable_root_stays_excluded(capsys, index, tmp_path):
+    code, _ = scan_text(capsys, index.url, tmp_path, "-e .\nsix==1.16.0\n")
+    assert code == 0
+
+
+def test_an_extra_index_is_a_finding_of_the_lockfile(capsys, index, tmp_path):
+    text = "--extra-index-url https://evil.example/simple/\nsix==1.16.0\n"
+    code, report = scan_text(capsys, index.url, tmp_path, text)
+    (finding,) = report["input_findings"]
+    assert finding["signal"] == "extra-index" and finding["severity"] == "medium"
+    assert finding["evidence"]["index"] == "https://evil.example/simple/"
+    assert code == 0  # named and reported; a medium finding does not fail the default gate
+
+
+def test_a_pull_request_that_adds_an_index_fails_the_gate(capsys, index, tmp_path):
+    base = tmp_path / "base.txt"
+    base.write_text("six==1.16.0\n")
+    text = "--extra-index-url https://evil.example/simple/\nsix==1.16.0\n"
+    code, report = scan_text(capsys, index.url, tmp_path, text, "--baseline", str(base))
+    assert code == 1
+    assert report["baseline"]["indexes_added"] == ["https://evil.example/simple"]
+    assert any("index-added" in r for r in report["verdict"]["reasons"])
+
+
+def test_a_changed_hash_for_the_same_version_is_a_gated_change(capsys, index, tmp_path):
+    base = tmp_path / "base.txt"
+    base.write_text("six==1.16.0\n")
+    forged = "six==1.16.0 --hash=sha256:" + "0" * 64 + "\n"
+    code, report = scan_text(capsys, index.url, tmp_path, forged, "--baseline", str(base))
+    assert report["baseline"]["changed"] == [
+        {"name": "six", "from": "1.16.0", "to": "1.16.0 (hashes changed)"}
+    ]
+    assert code == 1  # the forged hash (hash-mismatch, critical) is gated
