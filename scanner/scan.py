@@ -96,8 +96,10 @@ def scan(
             now=started_at, thresholds=policy_thresholds, reference=refdata.load()
         )
     result = evaluate(lock, selection, evidence, env, policy, context, baseline)
+    sources = tuple(f"vulnerability source {s.describe()}" for s in vuln_sources)
     return replace(
         result,
+        notes=result.notes + sources,
         index_url=index.base,
         started_at=started_at,
         seconds=time.monotonic() - started,

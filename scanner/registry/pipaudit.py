@@ -11,7 +11,9 @@ vulnerabilities". Answers (and failures) are kept in the response cache, so
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -39,6 +41,8 @@ class PipAuditSource:
         self._cache_dir = cache_dir
         self._timeout = timeout
         self._services: list[tuple[str, object]] | None = None  # made when first asked
+        self._answers = Counter[str]()  # "answered" / "unavailable", for describe()
+        self._counting = threading.Lock()  # queries come from the scan's fetch threads
 
     def _connect(self) -> list[tuple[str, object]]:
         """pip-audit's services; heavy to import, so only when the cache cannot answer."""
@@ -51,7 +55,17 @@ class PipAuditSource:
             ]
         return self._services
 
+    def describe(self) -> str:
+        answered, failed = self._answers["answered"], self._answers["unavailable"]
+        return f"{self.name}: answered for {answered} of {answered + failed} packages"
+
     def query(self, name: NormalizedName, version: Version) -> tuple[Advisory, ...] | Unavailable:
+        answer = self._query(name, version)
+        with self._counting:
+            self._answers["unavailable" if isinstance(answer, Unavailable) else "answered"] += 1
+        return answer
+
+    def _query(self, name: NormalizedName, version: Version) -> tuple[Advisory, ...] | Unavailable:
         key = f"pip-audit {name} {version}"
         cached = self._cache.lookup(key) if self._cache is not None else None
         if cached is not None:

@@ -17,6 +17,10 @@ class VulnerabilitySource(Protocol):
         """Advisories covering `name` at `version`; Unavailable when the source cannot say."""
         ...
 
+    def describe(self) -> str:
+        """What the source holds or answered, for the report's notes."""
+        ...
+
 
 def merge_advisories(advisories: list[Advisory]) -> tuple[Advisory, ...]:
     """One Advisory per vulnerability: entries sharing any id or alias become one."""

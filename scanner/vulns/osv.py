@@ -9,10 +9,12 @@ other are merged into one.
 
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,17 +34,46 @@ class OsvDatabase:
         self.origin = origin
         self.name = f"OSV database {origin}"
         self._by_package: dict[NormalizedName, list[Mapping[str, Any]]] = defaultdict(list)
+        self.records = 0  # PyPI records (withdrawn ones included: the database knows them)
+        self.newest: str | None = None  # the latest `modified` stamp of those
         for record in records:
+            pypi = [
+                canonicalize_name(package["name"])
+                for affected in _list(record.get("affected"))
+                if isinstance(affected, Mapping)
+                and isinstance(package := affected.get("package"), Mapping)
+                and str(package.get("ecosystem", "")).lower() == "pypi"
+                and isinstance(package.get("name"), str)
+                and package["name"]
+            ]
+            if not pypi:
+                continue
+            self.records += 1
+            modified = record.get("modified")
+            if isinstance(modified, str) and (self.newest is None or modified > self.newest):
+                self.newest = modified
             if record.get("withdrawn"):
                 continue
-            for affected in record.get("affected") or ():
-                package = affected.get("package") or {}
-                if str(package.get("ecosystem", "")).lower() == "pypi" and package.get("name"):
-                    self._by_package[canonicalize_name(package["name"])].append(record)
+            for name in dict.fromkeys(pypi):
+                self._by_package[name].append(record)
 
     @classmethod
     def load(cls, path: str) -> OsvDatabase:
-        return cls(list(_read_records(Path(path))), path)
+        """Load a database; one that holds no PyPI record is an input error, since it
+        would answer "no advisories" for every package without knowing any."""
+        database = cls(list(_read_records(Path(path))), path)
+        if database.records == 0:
+            raise InputError.single(
+                path,
+                None,
+                "advisory database holds no PyPI advisory (OSV records with an affected "
+                "package in the PyPI ecosystem); give the PyPA or OSV PyPI export",
+            )
+        return database
+
+    def describe(self) -> str:
+        newest = f", newest modified {self.newest[:10]}" if self.newest else ""
+        return f"{self.name}: {self.records} PyPI records{newest}"
 
     def query(self, name: NormalizedName, version: Version) -> tuple[Advisory, ...] | Unavailable:
         matches = [r for r in self._by_package.get(name, ()) if _covers(r, name, version)]
@@ -52,6 +83,8 @@ class OsvDatabase:
 def _read_records(path: Path) -> Iterator[Mapping[str, Any]]:
     if not path.exists():
         raise InputError.single(str(path), None, "advisory database not found")
+    if not path.is_dir() and not path.is_file():
+        raise InputError.single(str(path), None, "advisory database is not a file or directory")
     if path.is_dir():
         for file in sorted(path.rglob("*")):
             if file.suffix in (".json", ".yaml", ".yml") and file.is_file():
@@ -71,14 +104,94 @@ def _read_records(path: Path) -> Iterator[Mapping[str, Any]]:
 def _parse(data: bytes, where: str) -> Mapping[str, Any]:
     import yaml  # advisory databases only: not loaded by scans without one
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml is ~10x faster
     try:
-        record = json.loads(data) if where.endswith(".json") else yaml.load(data, Loader=loader)  # noqa: S506 (a safe loader)
-    except (ValueError, yaml.YAMLError) as e:
+        record = json.loads(data) if where.endswith(".json") else yaml.load(data, Loader=_loader())  # noqa: S506 (a safe loader)
+    except (ValueError, yaml.YAMLError, RecursionError) as e:
         raise InputError.single(where, None, f"unreadable advisory: {type(e).__name__}") from e
-    if not isinstance(record, dict) or "id" not in record:
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
         raise InputError.single(where, None, "not an OSV record (no 'id')")
-    return record
+    return _clean(record)
+
+
+def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of an OSV record that are read, each of the type the schema gives;
+    anything of another shape is left out, so matching never meets a surprise."""
+    affected = []
+    for entry in _list(record.get("affected")):
+        if not isinstance(entry, Mapping):
+            continue
+        package = entry.get("package")
+        package = package if isinstance(package, Mapping) else {}
+        name = package.get("name")
+        ranges = [
+            {
+                "type": str(r.get("type")),
+                "events": [e for e in _list(r.get("events")) if isinstance(e, Mapping)],
+            }
+            for r in _list(entry.get("ranges"))
+            if isinstance(r, Mapping)
+        ]
+        affected.append(
+            {
+                "package": {
+                    "ecosystem": str(package.get("ecosystem", "")),
+                    "name": name if isinstance(name, str) else "",
+                },
+                "versions": [str(v) for v in _list(entry.get("versions")) if _scalar(v)],
+                "ranges": ranges,
+            }
+        )
+    specific = record.get("database_specific")
+    return {
+        "id": record["id"],
+        "aliases": [a for a in _list(record.get("aliases")) if isinstance(a, str)],
+        "summary": _text(record.get("summary")),
+        "details": _text(record.get("details")),
+        "modified": _text(record.get("modified")),
+        "withdrawn": _text(record.get("withdrawn")),
+        "affected": affected,
+        "references": [
+            {"url": r["url"]}
+            for r in _list(record.get("references"))
+            if isinstance(r, Mapping) and isinstance(r.get("url"), str)
+        ],
+        "database_specific": {"severity": _text(specific.get("severity"))}
+        if isinstance(specific, Mapping)
+        else {},
+    }
+
+
+def _scalar(value: object) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, datetime):  # YAML reads an unquoted timestamp as one
+        return value.isoformat()
+    return str(value) if _scalar(value) else None
+
+
+@functools.cache
+def _loader() -> type:
+    """libyaml's safe loader (~10x faster), refusing aliases: an OSV record needs none,
+    and an alias is how a YAML bomb makes a few bytes into billions of items."""
+    import yaml
+
+    base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class NoAliases(base):  # type: ignore[misc]
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            if node in self.constructed_objects or node in self.recursive_objects:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "YAML aliases are refused in advisories", node.start_mark
+                )
+            return super().construct_object(node, deep)
+
+    return NoAliases
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _version(text: object) -> Version | None:

@@ -258,3 +258,65 @@ def test_a_changed_hash_for_the_same_version_is_a_gated_change(capsys, index, tm
         {"name": "six", "from": "1.16.0", "to": "1.16.0 (hashes changed)"}
     ]
     assert code == 1  # the forged hash (hash-mismatch, critical) is gated
+
+
+# --- advisory databases -----------------------------------------------------------------
+
+
+def _zip(path, members: dict[str, str]) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in members.items():
+            archive.writestr(name, text)
+    return str(path)
+
+
+NPM_ONLY = json.dumps(
+    {"id": "GHSA-npm", "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"}}]}
+)
+YAML_BOMB = (
+    'id: PYSEC-BOMB\na: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda tmp: str(tmp),  # an empty folder
+        lambda tmp: _zip(tmp / "empty.zip", {"README.md": "nothing here"}),
+        lambda tmp: _zip(tmp / "npm.zip", {"GHSA-npm.json": NPM_ONLY}),
+        lambda tmp: "/etc",
+        lambda tmp: _zip(tmp / "bomb.zip", {"PYSEC-BOMB.yaml": YAML_BOMB}),
+        lambda tmp: _zip(tmp / "deep.zip", {"deep.json": "[" * 100_000 + "]" * 100_000}),
+    ],
+    ids=["empty folder", "zip without JSON", "npm only", "/etc", "YAML bomb", "deep JSON"],
+)
+def test_an_advisory_database_that_knows_no_pypi_advisory_is_an_input_error(
+    capsys, index, tmp_path, make
+):
+    folder = tmp_path / "db"
+    folder.mkdir()
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\n")
+    database = make(folder)
+    code = main(
+        [
+            "scan",
+            str(lock),
+            "--index-url",
+            index.url,
+            "--no-live-advisories",
+            "--advisory-db",
+            database,
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+
+
+def test_the_report_names_each_vulnerability_source_with_its_records(capsys, index, tmp_path):
+    _, _, report = gate(capsys, index, tmp_path)
+    (note,) = [n for n in report["notes"] if n.startswith("vulnerability source")]
+    assert "PyPI records, newest modified 20" in note and "pypa-subset.zip" in note
