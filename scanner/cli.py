@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=30.0, help="seconds to wait for a server (default 30)"
     )
     s.add_argument(
+        "--deadline",
+        type=float,
+        help="seconds the whole scan may spend asking the index; what is left unasked "
+        "then is not evaluated",
+    )
+    s.add_argument(
         "--max-page-mb", type=float, default=64.0, help="largest index answer accepted (MB)"
     )
     s.add_argument("--db", help="evidence store (env TRUSTSCAN_DB; default: user data dir)")
@@ -302,6 +308,7 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
         connect_timeout=min(10.0, args.timeout),
         read_timeout=args.timeout,
         max_page_bytes=int(args.max_page_mb * 1024 * 1024),
+        deadline=None if args.deadline is None else time.monotonic() + args.deadline,
     )
     client = HttpClient(config, cache=store)
     if not args.no_live_advisories:

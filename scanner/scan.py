@@ -424,18 +424,33 @@ def _urls(evidence: Evidence) -> dict[str, str]:
 def _with_graph_figures(
     reports: list[PackageReport], graph: DependencyGraph
 ) -> list[PackageReport]:
-    """Path risk (lowest score on any path from a direct dependency) and blast radius."""
+    """Path risk (lowest score on any path from a direct dependency) and blast radius
+    (how many direct dependencies reach the package), in one pass over the graph's
+    condensation in topological order: linear in its size (a 5,000-line requirements
+    file made the per-package ancestor walks quadratic)."""
     scores = {r.name: r.score for r in reports}
-    reach = {root: nx.descendants(graph.graph, root) | {root} for root in graph.roots}
-    result = []
-    for report in reports:
-        on_paths = nx.ancestors(graph.graph, report.name) | {report.name}
-        known = [s for n in on_paths if (s := scores.get(n)) is not None]
-        result.append(
-            replace(
-                report,
-                path_risk=min(known) if known else None,
-                blast_radius=sum(report.name in reached for reached in reach.values()),
-            )
+    condensed = nx.condensation(graph.graph)
+    members = condensed.graph["mapping"]  # node -> component
+    root_bits = {root: 1 << i for i, root in enumerate(graph.roots)}
+    risk: dict[int, float | None] = {}
+    reached: dict[int, int] = {}
+    for component in nx.topological_sort(condensed):
+        nodes = condensed.nodes[component]["members"]
+        known = [s for n in nodes if (s := scores.get(n)) is not None]
+        bits = 0
+        for n in nodes:
+            bits |= root_bits.get(n, 0)
+        for parent in condensed.predecessors(component):
+            if risk[parent] is not None:
+                known.append(risk[parent])  # type: ignore[arg-type]
+            bits |= reached[parent]
+        risk[component] = min(known) if known else None
+        reached[component] = bits
+    return [
+        replace(
+            report,
+            path_risk=risk[members[report.name]] if report.name in members else report.score,
+            blast_radius=reached[members[report.name]].bit_count() if report.name in members else 0,
         )
-    return result
+        for report in reports
+    ]

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import itertools
 import os
 import random
 import secrets
@@ -130,6 +132,59 @@ class ClientConfig:
     max_page_bytes: int = 64 * 1024 * 1024  # an index page (the largest seen is ~38 MB)
     jobs: int = 8
     offline: bool = False
+    deadline: float | None = None  # time.monotonic() after which no request is made
+
+
+class _Watchdog:
+    """Ends responses that run past their wall-clock deadline.
+
+    A read timeout bounds each wait for bytes, so a server that sends a byte a second
+    never trips it; one daemon thread checks armed responses every 0.1 s and shuts down
+    the socket of an overdue one, which ends the blocked read in the fetching thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._armed: dict[int, tuple[float, object]] = {}
+        self.expired: set[int] = set()
+        self._thread: threading.Thread | None = None
+        self._tokens = itertools.count()
+
+    def arm(self, deadline: float, response: object) -> int:
+        with self._lock:
+            token = next(self._tokens)
+            self._armed[token] = (deadline, response)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
+                self._thread.start()
+        return token
+
+    def disarm(self, token: int) -> bool:
+        """Stop watching; whether the deadline had passed."""
+        with self._lock:
+            self._armed.pop(token, None)
+            if token in self.expired:
+                self.expired.discard(token)
+                return True
+            return False
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.1)
+            now = time.monotonic()
+            with self._lock:
+                overdue = [(t, r) for t, (d, r) in self._armed.items() if d <= now]
+                for token, _ in overdue:
+                    del self._armed[token]
+                    self.expired.add(token)
+            for _, response in overdue:
+                shutdown = getattr(getattr(response, "raw", None), "shutdown", None)
+                if shutdown is not None:
+                    with contextlib.suppress(Exception):  # a socket already gone is fine
+                        shutdown()
+
+
+_WATCHDOG = _Watchdog()
+_WALL_CLOCK = "no complete answer within the request's wall-clock deadline"
 
 
 class HttpClient:
@@ -390,6 +445,8 @@ class HttpClient:
         for attempt in range(self.config.retries + 1):
             if attempt:
                 time.sleep(self._backoff(attempt))
+            if self.config.deadline is not None and time.monotonic() >= self.config.deadline:
+                raise FetchError(url, "the scan's --deadline passed before it could be asked")
             try:
                 response = self._attempt(url, headers, max_bytes)
             except (
@@ -429,7 +486,14 @@ class HttpClient:
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _get_once(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+        """One GET, its body bounded in size and in wall-clock time (the read timeout
+        bounds each wait; `_WATCHDOG` the whole answer, by --timeout or --deadline)."""
+        import requests
+
         timeout = (self.config.connect_timeout, self.config.read_timeout)
+        limit = time.monotonic() + self.config.connect_timeout + self.config.read_timeout
+        if self.config.deadline is not None:
+            limit = min(limit, self.config.deadline)
         with self._session.get(
             url,
             headers=headers,
@@ -445,11 +509,21 @@ class HttpClient:
                 )
             chunks: list[bytes] = []
             size = 0
-            for chunk in raw.iter_content(chunk_size=1 << 16):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLarge(url, f"response exceeds the {max_bytes} byte limit")
-                chunks.append(chunk)
+            token = _WATCHDOG.arm(limit, raw)
+            try:
+                for chunk in raw.iter_content(chunk_size=1 << 16):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise TooLarge(url, f"response exceeds the {max_bytes} byte limit")
+                    chunks.append(chunk)
+            except requests.RequestException:
+                if _WATCHDOG.disarm(token):
+                    raise requests.ReadTimeout(_WALL_CLOCK) from None
+                raise
+            finally:
+                overdue = _WATCHDOG.disarm(token)
+            if overdue:  # shut down mid-body: what came is not the answer
+                raise requests.ReadTimeout(_WALL_CLOCK)
             return Response(
                 url=raw.url,
                 status=raw.status_code,
@@ -522,7 +596,7 @@ def describe(error: requests.RequestException) -> str:
     if isinstance(error, requests.ConnectTimeout):
         return "connection timed out"
     if isinstance(error, requests.ReadTimeout):
-        return "read timed out"
+        return "read timed out" + (f" ({_WALL_CLOCK})" if _WALL_CLOCK in str(error) else "")
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return "connection broken mid-body"
     if isinstance(error, requests.ConnectionError):

@@ -8,12 +8,16 @@ read from the archive in memory. Every read is bounded.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
 import io
+import lzma
 import re
 import tarfile
 import zipfile
-from typing import Literal
+import zlib
+from typing import Any, Literal
 
 from scanner.errors import ArchiveRejected, DigestMismatch, FetchError, TooLarge
 from scanner.models import CoreMetadata, DistFile
@@ -23,6 +27,9 @@ MAX_METADATA = 2 * 1024 * 1024  # an uncompressed METADATA / PKG-INFO
 MAX_SDIST = 64 * 1024 * 1024  # an sdist downloaded whole to read PKG-INFO
 MAX_WHEEL_READ = 8 * 1024 * 1024  # bytes of a wheel fetched through ranges
 MAX_SDIST_MEMBERS = 20_000
+# Bytes an sdist may decompress to before PKG-INFO: a tar is skipped through by
+# decompressing it, so 20 MB of gzip holding 20 GB of zeros would cost minutes.
+MAX_SDIST_DECOMPRESSED = 256 * 1024 * 1024
 TAIL = 64 * 1024  # first range read: the end of the wheel holds its directory
 
 
@@ -242,7 +249,8 @@ def read_sdist_pkg_info(data: bytes, filename: str) -> bytes:
         except zipfile.BadZipFile as e:
             raise ArchiveError(f"not a readable zip ({e})") from e
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+        stream = io.BufferedReader(_Bounded(_decompressed(data), MAX_SDIST_DECOMPRESSED))
+        with tarfile.open(fileobj=stream, mode="r|") as archive:
             for count, member in enumerate(archive):
                 if count > MAX_SDIST_MEMBERS:
                     raise ArchiveError(f"more than {MAX_SDIST_MEMBERS} members before PKG-INFO")
@@ -256,9 +264,44 @@ def read_sdist_pkg_info(data: bytes, filename: str) -> bytes:
                 if extracted is None:
                     raise ArchiveError(f"{member.name} cannot be read")
                 return extracted.read(MAX_METADATA)
-    except (tarfile.TarError, EOFError, OSError) as e:
+    except (tarfile.TarError, EOFError, OSError, lzma.LZMAError, zlib.error) as e:
         raise ArchiveError(f"not a readable tar archive ({e})") from e
     raise ArchiveError("no PKG-INFO at the top of the archive")
+
+
+def _decompressed(data: bytes) -> io.BufferedIOBase:
+    """The tar stream inside `data`: gzip, bzip2, xz, or none, by its magic bytes."""
+    raw = io.BytesIO(data)
+    if data.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=raw)
+    if data.startswith(b"BZh"):
+        return bz2.BZ2File(raw)
+    if data.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(raw)
+    return raw
+
+
+class _Bounded(io.RawIOBase):
+    """A read-only stream that refuses to give more than `limit` bytes."""
+
+    def __init__(self, inner: io.BufferedIOBase, limit: int) -> None:
+        self._inner = inner
+        self._left = limit
+        self._limit = limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer)
+        data = self._inner.read(min(len(view), self._left + 1))
+        if len(data) > self._left:
+            raise ArchiveError(
+                f"decompresses to more than {self._limit // (1024 * 1024)} MiB before PKG-INFO"
+            )
+        self._left -= len(data)
+        view[: len(data)] = data
+        return len(data)
 
 
 def _is_top_pkg_info(name: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 
 import pytest
 
@@ -320,3 +321,35 @@ def test_the_report_names_each_vulnerability_source_with_its_records(capsys, ind
     _, _, report = gate(capsys, index, tmp_path)
     (note,) = [n for n in report["notes"] if n.startswith("vulnerability source")]
     assert "PyPI records, newest modified 20" in note and "pypa-subset.zip" in note
+
+
+# --- bounded time ----------------------------------------------------------------------
+
+
+def _byte_a_second(handler):
+    body = (RECORDED / "simple" / "six" / "index.json").read_bytes()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    for byte in body[:30]:  # a byte a second: a read timeout never trips
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(0.3)
+
+
+def test_a_byte_a_second_body_is_cut_at_the_wall_clock_deadline(capsys, index, tmp_path):
+    index.faults["/simple/six/"] = Fault(action=_byte_a_second)
+    started = time.monotonic()
+    code, packages, _ = gate(capsys, index, tmp_path, "--timeout", "1", "--retries", "1")
+    assert time.monotonic() - started < 1 * 2 + 10
+    assert code == 3 and packages["six"]["evaluated"] is False
+    assert "timed out" in packages["six"]["not_evaluated_reason"]
+
+
+def test_the_scan_deadline_leaves_the_rest_not_evaluated(capsys, index, tmp_path):
+    index.faults["/simple/six/"] = Fault(action=_byte_a_second)
+    started = time.monotonic()
+    code, packages, _ = gate(capsys, index, tmp_path, "--deadline", "1.5", "--jobs", "1")
+    assert time.monotonic() - started < 6
+    assert code == 3 and packages["six"]["evaluated"] is False

@@ -273,3 +273,32 @@ def test_a_file_over_its_bound_is_remembered(capsys, index, tmp_path, monkeypatc
         state = report["packages"][0]["families"]["dependencies"]
         assert state["state"] == "unknown" and "1000 byte limit" in state["reason"], state
     assert sum(p.endswith("evil-1.0.tar.gz") for p in index.paths()) == 1
+
+
+def tar_bomb(zeros: int) -> bytes:
+    """A gzip sdist whose first member decompresses to `zeros` bytes, PKG-INFO after it."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        big = tarfile.TarInfo("evil-1.0/zeros.bin")
+        big.size = zeros
+        archive.addfile(big, io.BytesIO(b"\0" * zeros))
+        info = tarfile.TarInfo("evil-1.0/PKG-INFO")
+        info.size = len(METADATA_OK)
+        archive.addfile(info, io.BytesIO(METADATA_OK))
+    return out.getvalue()
+
+
+def test_a_tar_bomb_is_refused_by_decompressed_size(capsys, index, tmp_path, monkeypatch):
+    monkeypatch.setattr("scanner.registry.metadata.MAX_SDIST_DECOMPRESSED", 1024 * 1024)
+    data = tar_bomb(4 * 1024 * 1024)
+    assert len(data) < 20_000  # a few kB that decompress to 4 MiB
+    with pytest.raises(ArchiveError, match="decompresses to more than 1 MiB"):
+        read_sdist_pkg_info(data, "evil-1.0.tar.gz")
+    assert read_sdist_pkg_info(tar_bomb(1000), "evil-1.0.tar.gz") == METADATA_OK
+    serve_archive(index, "evil-1.0.tar.gz", data)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("evil==1.0\n")
+    code, report, _ = scan_json(capsys, lock, "--index-url", index.url)
+    (package,) = report["packages"]
+    assert code != 0
+    assert any(f["signal"] == "unsafe-archive" for f in package["findings"])
