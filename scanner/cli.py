@@ -11,8 +11,8 @@ import argparse
 import hashlib
 import json
 import os
+import sqlite3
 import stat
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,13 +24,13 @@ from typing import NoReturn
 
 from packaging.utils import canonicalize_name
 
-from scanner import __version__
+from scanner import __version__, gitref
 from scanner.baseline import diff_locks
-from scanner.errors import InputError, TrustscanError, UsageError
+from scanner.errors import InputError, StoreError, TrustscanError, UsageError
 from scanner.lockfiles import find_lockfile, load_lock, parse_lock, read_text
 from scanner.lockfiles.environment import parse_environment, site_packages
 from scanner.models import BaselineDiff, Lock, ScanResult, Severity
-from scanner.policy import Policy, find_policy, load_policy
+from scanner.policy import Policy, find_policy, load_policy, policy_from_text, weakening
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
 from scanner.registry.pipaudit import PipAuditSource
 from scanner.registry.provenance_report import render_provenance
@@ -205,6 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("trustscan: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except sqlite3.DatabaseError as e:  # the store went bad under a running command
+        report_error(
+            StoreError(
+                f"the store is damaged ({e}); move it aside (a new one is made) or pass --db"
+            )
+        )
+        return 2
     except Exception as e:  # a crash must not read as a verdict: its own code, one line
         return internal_error(e)
     return 2
@@ -332,6 +339,11 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
             history=store.previous_observation,
             lock_indexes=not args.ignore_lock_index,
         )
+        weakened = _weakened_policy(args, policy)
+        if weakened:  # reported where the verdict is read, whatever the verdict
+            result = replace(
+                result, verdict=replace(result.verdict, reasons=result.verdict.reasons + weakened)
+            )
         scan_id = _record(store, result, path, args)
         if args.request_log:
             _write_request_log(client, args.request_log)
@@ -370,28 +382,31 @@ def _baseline(
         baseline = load_lock(args.baseline, include_root=args.include_root)
         return diff_locks(baseline, lock, env, *_selected(args))
     if args.baseline_ref:
-        relative = Path(path).resolve()
-        try:
-            top = subprocess.run(
-                ["git", "rev-parse", "--show-toplevel"],
-                cwd=relative.parent,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            spec = f"{args.baseline_ref}:{relative.relative_to(top).as_posix()}"
-            text = subprocess.run(
-                ["git", "show", spec], cwd=top, capture_output=True, text=True, check=True
-            ).stdout
-        except (subprocess.CalledProcessError, OSError, ValueError) as e:
-            detail = getattr(e, "stderr", "") or str(e)
-            raise UsageError(
-                f"--baseline-ref: cannot read {path} at {args.baseline_ref}: {detail.strip()}"
-            ) from e
+        text = gitref.read_at(Path(path), args.baseline_ref)
+        if text is None:
+            raise UsageError(f"--baseline-ref: {path} does not exist at {args.baseline_ref}")
         return diff_locks(
             parse_lock(text, f"{path}@{args.baseline_ref}"), lock, env, *_selected(args)
         )
     return None
+
+
+def _weakened_policy(args: argparse.Namespace, policy: Policy) -> tuple[str, ...]:
+    """With --baseline-ref: how the policy file of this change is weaker than the one
+    at the ref (the policy file is part of the pull request, like the lock)."""
+    if not args.baseline_ref or policy.source is None:
+        return ()
+    text = gitref.read_at(Path(policy.source), args.baseline_ref)
+    known = {s.id: s.thresholds for s in CATALOG}
+    base = (
+        policy_from_text(text, f"{policy.source}@{args.baseline_ref}", known) if text else Policy()
+    )
+    head = load_policy(Path(policy.source), known)
+    defaults = {s.id: s.severity for s in CATALOG}
+    return tuple(
+        f"policy {policy.source} is weaker than at {args.baseline_ref}: {change}"
+        for change in weakening(base, head, defaults)
+    )
 
 
 def _provenance(args: argparse.Namespace) -> int:

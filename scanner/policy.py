@@ -175,6 +175,44 @@ def gate(
     return Verdict(0, ())
 
 
+def weakening(
+    base: Policy, head: Policy, defaults: Mapping[str, Severity] | None = None
+) -> list[str]:
+    """How `head` lets through what `base` would have stopped, one line per change;
+    `defaults` are the signals' own severities (what no override means)."""
+    defaults = defaults or {}
+    changes = []
+    dropped = sorted(s.label for s in base.fail_on - head.fail_on)
+    if dropped:
+        changes.append(f"fail-on no longer includes {', '.join(dropped)}")
+    if base.fail_under is not None and (
+        head.fail_under is None or head.fail_under < base.fail_under
+    ):
+        changes.append(f"fail-under lowered from {base.fail_under} to {head.fail_under}")
+    if head.allow_unevaluated and not base.allow_unevaluated:
+        changes.append("allow-unevaluated turned on")
+    if base.require_attestations and not head.require_attestations:
+        changes.append("require-attestations turned off")
+    unrequired = [f for f in base.required_families if f not in head.required_families]
+    if unrequired:
+        changes.append(f"families no longer required: {', '.join(unrequired)}")
+    lowered = []
+    for signal, severity in head.severity.items():
+        before = base.severity.get(signal, defaults.get(signal))
+        if before is None or severity < before:
+            lowered.append(f"{signal} {before.label if before else '?'} -> {severity.label}")
+    if lowered:
+        changes.append(f"severities overridden: {', '.join(lowered)}")
+    new_sources = sorted(set(head.allow_sources) - set(base.allow_sources))
+    if new_sources:
+        changes.append(f"allow-sources added: {', '.join(new_sources)}")
+    old_waivers = {(str(w), w.reason) for w in base.waivers}
+    new_waivers = [str(w) for w in head.waivers if (str(w), w.reason) not in old_waivers]
+    if new_waivers:
+        changes.append(f"waivers added: {', '.join(new_waivers)}")
+    return changes
+
+
 # --- loading --------------------------------------------------------------------
 
 _KEYS = {
@@ -204,13 +242,20 @@ def find_policy(directory: Path) -> Path | None:
 
 def load_policy(path: Path, known_signals: Mapping[str, Mapping[str, float]]) -> Policy:
     """Read a policy file; `known_signals` maps signal ids to their threshold defaults."""
-    data = load_toml(read_text(str(path)), str(path))
-    if path.name == "pyproject.toml" or "tool" in data:
+    return policy_from_text(read_text(str(path)), str(path), known_signals)
+
+
+def policy_from_text(
+    text: str, path: str, known_signals: Mapping[str, Mapping[str, float]]
+) -> Policy:
+    """A policy from the text of a policy file (`path` names it, and its kind)."""
+    data = load_toml(text, path)
+    if Path(path.partition("@")[0]).name == "pyproject.toml" or "tool" in data:
         data = data.get("tool", {}).get("trustscan", {})
         prefix = "tool.trustscan"
     else:
         prefix = ""
-    return parse_policy(data, str(path), prefix, known_signals)
+    return parse_policy(data, path, prefix, known_signals)
 
 
 def parse_policy(

@@ -63,7 +63,10 @@ class Store:
                     MIGRATIONS.apply(self.db)
             self.cache = HttpCache(target, self.conn, self.atomic, self._lock)
         except (sqlite3.Error, OSError) as e:
-            raise StoreError(f"cannot open the store at {target}: {e}") from e
+            raise StoreError(
+                f"cannot open the store at {target}: {e}; move the file aside "
+                "(it is a cache and a history: a new one is made) or pass --db"
+            ) from e
 
     def _migrated(self) -> bool:
         """Every migration applied already (the usual case: sqlite-utils is then not loaded)."""
@@ -73,7 +76,14 @@ class Store:
             ).fetchall()
         except sqlite3.OperationalError:  # a new file: no migrations table yet
             return False
-        return set(SCHEMA) <= {name for (name,) in rows}
+        applied = {name for (name,) in rows}
+        newer = sorted(applied - set(SCHEMA))
+        if newer:  # written by a later trustscan: its tables mean what this one cannot know
+            raise StoreError(
+                f"the store at {self.path} was written by a newer trustscan "
+                f"(schema {', '.join(newer)}); upgrade trustscan or use another --db"
+            )
+        return set(SCHEMA) <= applied
 
     @cached_property
     def db(self) -> Database:

@@ -8,6 +8,7 @@ subprocess: `/proc/self/environ` is the environment the process started with.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -186,3 +187,85 @@ def test_fail_under_outside_its_range_is_a_usage_error(capsys, tmp_path, bad):
     with pytest.raises(SystemExit) as exited:
         main(["scan", str(lock), "--fail-under", bad])
     assert exited.value.code == 2
+
+
+# --- git refs and the policy file of a pull request ------------------------------------
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(tmp_path):
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    (tmp_path / "trustscan.toml").write_text('fail-on = ["critical", "high"]\nfail-under = 5\n')
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    return tmp_path
+
+
+@pytest.mark.parametrize("ref", ["--output=/tmp/trustscan-pwned", "-h", "HEAD\0x", "nope"])
+def test_a_baseline_ref_is_never_an_option_to_git(capsys, repo, ref):
+    lock = str(repo / "requirements.txt")
+    code = main(["scan", lock, "--offline", "--no-live-advisories", f"--baseline-ref={ref}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--baseline-ref" in err
+    assert not Path("/tmp/trustscan-pwned").exists()
+
+
+def test_a_weaker_policy_in_the_change_is_in_the_verdict_reasons(capsys, repo):
+    (repo / "trustscan.toml").write_text(
+        'fail-on = ["critical"]\nallow-unevaluated = true\n'
+        '[[ignore]]\npackage = "six"\nsignal = "yanked"\nreason = "trust me"\n'
+    )
+    lock = str(repo / "requirements.txt")
+    code = main(["scan", lock, "--offline", "--format", "json", "--baseline-ref", "main"])
+    report = json.loads(capsys.readouterr().out)
+    weaker = [r for r in report["verdict"]["reasons"] if "is weaker than at main" in r]
+    assert any("fail-on no longer includes high" in r for r in weaker)
+    assert any("fail-under lowered from 5.0 to None" in r for r in weaker)
+    assert any("allow-unevaluated turned on" in r for r in weaker)
+    assert any("waivers added: six / yanked" in r for r in weaker)
+    assert report["policy"].endswith("trustscan.toml")
+    assert code == 0  # the change allows what it does; the reviewer sees that it did
+
+
+# --- the store ----------------------------------------------------------------------
+
+
+def test_a_damaged_store_is_exit_2_with_what_to_do(capsys, tmp_path, monkeypatch):
+    db = tmp_path / "damaged.db"
+    db.write_bytes(b"SQLite format 3\0" + b"\xff" * 4096)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\n")
+    code = main(["scan", str(lock), "--offline", "--no-live-advisories", "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2 and "move the file aside" in err and "Traceback" not in err
+
+
+def test_a_store_from_a_newer_trustscan_is_refused(capsys, tmp_path):
+    import sqlite3
+
+    from scanner.store import Store
+
+    db = tmp_path / "store.db"
+    Store(db).close()
+    connection = sqlite3.connect(db)
+    connection.execute(
+        "insert into _sqlite_migrations (migration_set, name, applied_at) "
+        "values ('trustscan', 'm999_from_the_future', '2030-01-01')"
+    )
+    connection.commit()
+    connection.close()
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\n")
+    code = main(["scan", str(lock), "--offline", "--no-live-advisories", "--db", str(db)])
+    err = capsys.readouterr().err
+    assert code == 2 and "written by a newer trustscan (schema m999_from_the_future)" in err
