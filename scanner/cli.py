@@ -26,8 +26,8 @@ from packaging.utils import canonicalize_name
 
 from scanner import __version__, gitref
 from scanner.baseline import diff_locks
-from scanner.errors import InputError, StoreError, TrustscanError, UsageError
-from scanner.lockfiles import find_lockfile, load_lock, parse_lock, read_text
+from scanner.errors import StoreError, TrustscanError, UsageError
+from scanner.lockfiles import MAX_INPUT_BYTES, find_lockfile, load_lock, parse_lock, read_text
 from scanner.lockfiles.environment import parse_environment, site_packages
 from scanner.models import BaselineDiff, Lock, ScanResult, Severity
 from scanner.policy import Policy, find_policy, load_policy, policy_from_text, weakening
@@ -43,6 +43,7 @@ from scanner.resolver import ResolverOptions
 from scanner.scan import Progress, scan
 from scanner.signals import CATALOG
 from scanner.store import Store
+from scanner.store.history import parse_records
 from scanner.text import inert
 from scanner.vulns import OsvDatabase, VulnerabilitySource
 
@@ -463,18 +464,8 @@ def _exchange(store: Store, verb: str, file: str | None) -> int:
         return 0
     if file is None:
         raise UsageError("history import needs a file ('-' for standard input)")
-    text = sys.stdin.read() if file == "-" else read_text(file)
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-            if not isinstance(record, dict) or not {"name", "observed_at", "roles"} <= set(record):
-                raise ValueError("needs name, observed_at and roles")
-            records.append(record)
-        except ValueError as e:
-            raise InputError.single(file, number, f"not a history record: {e}") from e
+    text = sys.stdin.read(MAX_INPUT_BYTES) if file == "-" else read_text(file)
+    records = parse_records(text, file)
     count = store.import_observations(records, file)
     print(f"trustscan: imported {count} ownership observations from {file}", file=sys.stderr)
     return 0

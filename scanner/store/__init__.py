@@ -161,14 +161,16 @@ class Store:
     def previous_observation(self, name: str) -> OwnershipObservation | None:
         """The latest ownership observation of `name` by an earlier scan."""
         rows = self._rows(
-            "select * from observations where name = ? order by scan_id desc limit 1", [name]
+            "select * from observations where name = ? order by observed_at desc, scan_id desc "
+            "limit 1",
+            [name],
         )
         return observation_from_row(rows[0]) if rows else None
 
     def scans(self, limit: int = 50) -> list[dict[str, Any]]:
         return self._rows(
             "select id, started_at, input, format, packages, exit_code from scans "
-            "order by id desc limit ?",
+            "where format != 'history-import' order by id desc limit ?",
             [limit],
         )
 
@@ -179,7 +181,10 @@ class Store:
     def last_two(self) -> tuple[int, int] | None:
         """The last two scans of the same input (the newest scan's)."""
         with self._lock:
-            newest = self._rows("select id, input from scans order by id desc limit 1")
+            newest = self._rows(
+                "select id, input from scans where format != 'history-import' "
+                "order by id desc limit 1"
+            )
             if not newest:
                 return None
             rows = self._rows(
@@ -194,7 +199,9 @@ class Store:
         return {r["name"]: observation_from_row(r) for r in rows}
 
     def observations(self, name: str) -> list[OwnershipObservation]:
-        rows = self._rows("select * from observations where name = ? order by scan_id", [name])
+        rows = self._rows(
+            "select * from observations where name = ? order by observed_at, scan_id", [name]
+        )
         return [observation_from_row(r) for r in rows]
 
     def releases(self, name: str) -> list[dict[str, Any]]:
@@ -216,7 +223,10 @@ class Store:
             }
 
     def import_observations(self, records: Iterable[dict[str, Any]], source: str) -> int:
-        """Seed history from another store's export, as scans of their own."""
+        """Seed history from another store's export (records checked by the caller:
+        see `scanner.store.history.parse_records`). Each is kept under a row of its
+        own in `scans`, marked `history-import`: never listed, diffed or explained as
+        a scan, and ordered among observations by when it was observed."""
         count = 0
         with self.atomic() as conn:
             for record in records:
@@ -244,8 +254,12 @@ class Store:
         return count
 
     def last_report(self, input_path: str | None = None) -> dict[str, Any] | None:
-        where, params = ("where input = ?", [input_path]) if input_path else ("", [])
-        rows = self._rows(f"select report from scans {where} order by id desc limit 1", params)  # noqa: S608
+        where, params = ("and input = ?", [input_path]) if input_path else ("", [])
+        rows = self._rows(
+            f"select report from scans where format != 'history-import' {where} "  # noqa: S608
+            "order by id desc limit 1",
+            params,
+        )
         return json.loads(rows[0]["report"]) if rows else None
 
 

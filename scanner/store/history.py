@@ -11,10 +11,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
+from scanner.errors import InputError
 from scanner.models import (
     CoreMetadata,
+    Diagnostic,
     Evidence,
     OwnerRole,
     OwnershipObservation,
@@ -22,6 +27,49 @@ from scanner.models import (
     ProjectInfo,
     ScanResult,
 )
+from scanner.text import inert
+
+
+def parse_records(text: str, file: str) -> list[dict[str, Any]]:
+    """`history export` lines, checked: a canonical name, an ISO 8601 time with its
+    zone (kept in UTC, the form scans write, so observations order by time), a list
+    of {user, role} strings, an organization or null. Every bad line is reported."""
+    records, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_record(json.loads(line)))
+        except (ValueError, TypeError, RecursionError) as e:
+            problems.append(Diagnostic(file, number, f"not a history record: {inert(e, 120)}"))
+    if problems:
+        raise InputError(problems)
+    return records
+
+
+def _record(raw: object) -> dict[str, Any]:
+    if not isinstance(raw, dict) or not {"name", "observed_at", "roles"} <= set(raw):
+        raise ValueError("needs name, observed_at and roles")
+    name, at, roles = raw["name"], raw["observed_at"], raw["roles"]
+    if not isinstance(name, str) or canonicalize_name(name) != name:
+        raise ValueError("name must be a canonical project name")
+    when = datetime.fromisoformat(at) if isinstance(at, str) else None
+    if when is None or when.tzinfo is None:
+        raise ValueError("observed_at must be an ISO 8601 time with a zone")
+    if not isinstance(roles, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("user"), str) and isinstance(r.get("role"), str)
+        for r in roles
+    ):
+        raise ValueError("roles must be a list of {user, role} strings")
+    organization = raw.get("organization")
+    if organization is not None and not isinstance(organization, str):
+        raise ValueError("organization must be a string or null")
+    return {
+        "name": name,
+        "observed_at": when.astimezone(UTC).isoformat(),
+        "organization": organization,
+        "roles": [{"user": r["user"], "role": r["role"]} for r in roles],
+    }
 
 
 def observation_from_row(row: dict[str, Any]) -> OwnershipObservation:

@@ -11,6 +11,7 @@ import sys
 import time
 import zlib
 
+import pytest
 from sqlite_utils import Database
 
 from scanner.cli import main
@@ -291,3 +292,45 @@ def test_kill_9_during_a_scan_leaves_a_consistent_store(index, tmp_path):
 def test_the_schema_list_names_every_migration():
     """Opening a store skips sqlite-utils when SCHEMA's migrations are all applied."""
     assert [m.name for m in MIGRATIONS._migrations] == list(SCHEMA)
+
+
+def test_an_imported_old_record_neither_hides_a_change_nor_poses_as_a_scan(capsys, index, tmp_path):
+    """An import of a 2019 observation made after a scan used to become the 'previous'
+    observation (by import order) and hide owners-replaced; it also showed as a scan."""
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\n")
+    scan(capsys, index, lock)  # observes six's real owner now
+    old = tmp_path / "old.jsonl"
+    record = {"name": "six", "observed_at": "2019-01-01T00:00:00+00:00", "organization": None}
+    old.write_text(json.dumps({**record, "roles": [{"user": "someone-else", "role": "Owner"}]}))
+    assert main(["history", "import", str(old)]) == 0
+    project = json.loads((index.root / "pypi" / "six" / "json.json").read_text())
+    project["ownership"]["roles"] = [{"role": "Owner", "user": "mallory"}]
+    index.overrides["/pypi/six/json"] = json.dumps(project).encode()
+    _, report = scan(capsys, index, lock, "--refresh")
+    signals = {f["signal"] for p in report["packages"] for f in p["findings"]}
+    assert "owners-replaced" in signals
+    capsys.readouterr()
+    assert main(["scans"]) == 0
+    assert "import:" not in capsys.readouterr().out
+    assert main(["explain", "six"]) == 0 and capsys.readouterr().out.startswith("six 1.16.0")
+    assert main(["diff"]) == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"name": "Six", "observed_at": "2019-01-01T00:00:00+00:00", "roles": []}',
+        '{"name": "six", "observed_at": "yesterday", "roles": []}',
+        '{"name": "six", "observed_at": "2019-01-01T00:00:00", "roles": []}',
+        '{"name": "six", "observed_at": "2019-01-01T00:00:00Z", "roles": [{"user": 1}]}',
+        '{"name": "six", "observed_at": "2019-01-01T00:00:00Z", "roles": "owner"}',
+        "[" * 100_000,
+    ],
+)
+def test_history_import_validates_every_record(capsys, tmp_path, line):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"name": "six", "observed_at": "2019-01-01T00:00:00Z", "roles": []}\n' + line)
+    assert main(["history", "import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.jsonl:2: not a history record" in err and "Traceback" not in err
