@@ -100,13 +100,14 @@ def test_the_installed_wheel_scans_explains_and_documents(
         "json",
         "--no-live-advisories",
         "--advisory-db",
-        str(DATA / "advisories"),
+        str(DATA / "advisories" / "pypa-subset.zip"),
         "--python-version",
         "3.11.7",
         "--platform",
         "linux",
     )
     assert "Traceback" not in scan.stderr
+    assert scan.stdout, scan.stderr
     report = json.loads(scan.stdout)
     assert scan.returncode in (0, 1), scan.stderr
     assert report["summary"]["packages"] == report["summary"]["evaluated"] == 8
