@@ -190,7 +190,7 @@ class IndexRouter:
         if not location:
             return self.scanned
         if location not in self._others:
-            self._others[location] = Index(self.scanned.client, location)
+            self._others[location] = Index(self.scanned.client, location, scanned=False)
         return self._others[location]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import ipaddress
 import itertools
 import os
 import random
@@ -202,6 +203,11 @@ class HttpClient:
         self._session_lock = threading.Lock()
         self._requests_session: requests.Session | None = None
         self._environments: dict[str, dict[str, object]] = {}
+        # Hosts on loopback, link-local or private addresses that may be asked: the
+        # scanned index's own, when it is on one (see `Index`). Any other URL there (a
+        # file link an index answered with, an index a lock names) is refused: nobody
+        # who answers for an index may make the scanner reach into the network it runs in.
+        self.private_hosts: frozenset[str] = frozenset()
 
     @property
     def _session(self) -> requests.Session:
@@ -441,6 +447,9 @@ class HttpClient:
     def _fetch(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
         import requests
 
+        refused = refused_target(url, self.private_hosts)
+        if refused:
+            raise FetchError(url, refused)
         last_error = "no attempt made"
         for attempt in range(self.config.retries + 1):
             if attempt:
@@ -563,6 +572,44 @@ class HttpClient:
 
     def _record(self, url: str, status: int | None, size: int, started: float, source: str) -> None:
         self.log.add(RequestRecord(url, status, size, time.monotonic() - started, source))
+
+
+def refused_target(url: str, private_hosts: frozenset[str]) -> str | None:
+    """Why `url` may not be fetched, or None: only http(s), and never a loopback,
+    link-local or private address (an IP literal or `localhost`) that is not the
+    index's own. Host names are not resolved here: a name is the index's to answer."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"refused: {parts.scheme or 'no'} scheme (only http and https are fetched)"
+    host = (parts.hostname or "").lower()
+    if parts.netloc.lower() in private_hosts:
+        return None
+    if host == "localhost" or host.endswith(".localhost"):
+        return "refused: a loopback host that is not the index's"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return f"refused: a {_kind_of(address)} address that is not the index's"
+    return None
+
+
+def _kind_of(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    return "private or reserved"
+
+
+def private_hosts_of(index_url: str) -> frozenset[str]:
+    """The index's host (and port) when it is on a loopback, link-local or private
+    address."""
+    netloc = urlsplit(index_url).netloc.lower()
+    if refused_target(f"http://{netloc}/", frozenset()):
+        return frozenset({netloc})
+    return frozenset()
 
 
 def _from_cache(entry: CachedResponse) -> Response:

@@ -42,7 +42,7 @@ from scanner.models import (
     metadata_file,
     representative,
 )
-from scanner.registry.http import HttpClient, Response
+from scanner.registry.http import HttpClient, Response, private_hosts_of
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 DEFAULT_INDEX = "https://pypi.org/"
@@ -71,10 +71,17 @@ def simple_root(index_url: str) -> str:
 class Index:
     """One package index (PyPI or a compatible mirror, or another PEP 503/691 index)."""
 
-    def __init__(self, client: HttpClient, index_url: str = DEFAULT_INDEX) -> None:
+    def __init__(
+        self, client: HttpClient, index_url: str = DEFAULT_INDEX, *, scanned: bool = True
+    ) -> None:
+        """`scanned`: the index the user named; it may be on a private address (a
+        mirror, a test index), and then that host may be asked. Another index (one a
+        lockfile names) may not make the scanner reach a private address."""
         self.client = client
         self.base = index_base(index_url)
         self.simple_base = simple_root(index_url)
+        if scanned:
+            client.private_hosts |= private_hosts_of(index_url)
 
     def simple_url(self, name: str) -> str:
         return f"{self.simple_base}{canonicalize_name(name)}/"

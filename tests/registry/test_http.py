@@ -17,7 +17,20 @@ FAST = dict(backoff=0.01, connect_timeout=2, read_timeout=2)
 
 
 def client(store=None, **overrides):
-    return HttpClient(ClientConfig(**{**FAST, **overrides}), cache=store)
+    made = HttpClient(ClientConfig(**{**FAST, **overrides}), cache=store)
+    made.private_hosts = frozenset({"127.0.0.1"}) | {f"127.0.0.1:{p}" for p in _PORTS}
+    return made
+
+
+_PORTS: set[int] = set()
+
+
+@pytest.fixture(autouse=True)
+def _local_index_is_the_index(index):
+    """These tests use the client alone: the local test index is the index it serves."""
+    _PORTS.add(int(index.url.rsplit(":", 1)[1].strip("/")))
+    yield
+    _PORTS.clear()
 
 
 def test_retries_server_errors_then_succeeds(index):

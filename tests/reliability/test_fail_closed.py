@@ -191,7 +191,7 @@ def test_packages_of_an_unreachable_lock_index_are_not_evaluated_never_not_on_in
 
 def test_the_lock_index_is_honoured_when_reachable(capsys, index, tmp_path):
     text = f"--index-url {index.url}simple/\nsix==1.16.0\n"
-    code, report = scan_text(capsys, "http://127.0.0.1:9/", tmp_path, text)
+    code, report = scan_text(capsys, f"{index.url}elsewhere/", tmp_path, text)
     (six,) = report["packages"]
     assert six["evaluated"] is True and code == 0
     assert six["source"] == {"kind": "other-index", "location": f"{index.url}simple/"}
@@ -353,3 +353,36 @@ def test_the_scan_deadline_leaves_the_rest_not_evaluated(capsys, index, tmp_path
     code, packages, _ = gate(capsys, index, tmp_path, "--deadline", "1.5", "--jobs", "1")
     assert time.monotonic() - started < 6
     assert code == 3 and packages["six"]["evaluated"] is False
+
+
+# --- where the scanner may connect -------------------------------------------------------
+
+
+def test_a_lock_index_on_a_private_address_is_not_asked(capsys, index, tmp_path):
+    text = "-i http://10.0.0.1/simple/\nsix==1.16.0\n"
+    code, report = scan_text(capsys, index.url, tmp_path, text)
+    (six,) = report["packages"]
+    assert code == 3 and "refused: a private or reserved address" in six["not_evaluated_reason"]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://169.254.169.254/latest/meta-data/six.whl", "link-local"),
+        ("http://127.0.0.2:9/six.whl", "loopback"),
+        ("http://localhost:9/six.whl", "loopback"),
+        ("file:///etc/passwd", "scheme"),
+        ("ftp://files.example/six.whl", "scheme"),
+    ],
+)
+def test_file_urls_the_index_answers_may_not_reach_private_addresses(
+    capsys, index, tmp_path, url, why
+):
+    page = json.loads((RECORDED / "simple" / "six" / "index.json").read_text())
+    for entry in page["files"]:
+        entry["url"] = url
+    index.overrides["/simple/six/"] = json.dumps(page).encode()
+    code, packages, _ = gate(capsys, index, tmp_path)
+    assert code == 3
+    assert why in packages["six"]["not_evaluated_reason"]
+    assert not [p for p in index.paths() if "six.whl" in p]
