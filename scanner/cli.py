@@ -467,7 +467,10 @@ def _exchange(store: Store, verb: str, file: str | None) -> int:
     text = sys.stdin.read(MAX_INPUT_BYTES) if file == "-" else read_text(file)
     records = parse_records(text, file)
     count = store.import_observations(records, file)
-    print(f"trustscan: imported {count} ownership observations from {file}", file=sys.stderr)
+    print(
+        f"trustscan: imported {count} ownership observations from {inert(file, 300)}",
+        file=sys.stderr,
+    )
     return 0
 
 
