@@ -55,7 +55,7 @@ def file_provenance(index: Index, files: ProjectFiles, file: DistFile) -> FilePr
     if response.status == 404:
         try:
             message = json.loads(response.body).get("message")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             message = None
         if message:
             return FileProvenance(file.filename, file.sha256, "none", str(message)[:200], url=url)
