@@ -44,31 +44,31 @@ INDEX_ADDED = Signal(
 def input_findings(lock: Lock, baseline: BaselineDiff | None) -> tuple[Finding, ...]:
     """Findings of the lockfile itself: the extra indexes it names, and (with a
     baseline) the indexes the change adds."""
-    where = NormalizedName(lock.path)
-    findings = [
-        Finding(
-            signal=EXTRA_INDEX.id,
-            severity=EXTRA_INDEX.severity,
-            package=where,
-            version=None,
-            message=f"{lock.path} names an extra index, {url}: a name there can shadow "
+
+    def finding(signal: Signal, message: str, **observed: str) -> Finding:
+        return Finding(
+            signal.id, signal.severity, NormalizedName(lock.path), None, message, observed
+        )
+
+    found = [
+        finding(
+            EXTRA_INDEX,
+            f"{lock.path} names an extra index, {url}: a name there can shadow "
             "the main index's (dependency confusion)",
-            evidence={"index": url, "main_index": lock.index_url or "(default)"},
+            index=url,
+            main_index=lock.index_url or "(default)",
         )
         for url in lock.extra_index_urls
     ]
-    if baseline is None:
-        return tuple(findings)
-    for url in baseline.indexes_added:
-        findings.append(
-            Finding(
-                signal=INDEX_ADDED.id,
-                severity=INDEX_ADDED.severity,
-                package=where,
-                version=None,
-                message=f"the change adds index {url} to {lock.path}, which {baseline.baseline} "
+    if baseline is not None:
+        found += [
+            finding(
+                INDEX_ADDED,
+                f"the change adds index {url} to {lock.path}, which {baseline.baseline} "
                 "did not name",
-                evidence={"index": url, "baseline": baseline.baseline},
+                index=url,
+                baseline=baseline.baseline,
             )
-        )
-    return tuple(findings)
+            for url in baseline.indexes_added
+        ]
+    return tuple(found)

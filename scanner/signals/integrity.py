@@ -13,7 +13,7 @@ from scanner.models import (
     SourceKind,
     Unavailable,
 )
-from scanner.signals.interface import Signal, SignalContext
+from scanner.signals.interface import Check, Signal, SignalContext
 
 
 def _not_on_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
@@ -79,26 +79,26 @@ def _not_from_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> I
     )
 
 
-def _unsafe_archive(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
-    metadata = evidence.metadata
-    if isinstance(metadata, Unavailable) and metadata.archive:
-        yield signal.finding(
-            evidence,
-            f"a file of this release was refused when read as data: {metadata.reason}",
-            url=metadata.url,
-            reason=metadata.reason,
-        )
+def _refused_metadata(what: str, flag: str) -> Check:
+    """A check firing when the core metadata was fetched and refused for `flag`
+    (`archive`: unsafe or malformed; `mismatch`: not the bytes the index declared)."""
+
+    def check(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+        metadata = evidence.metadata
+        if isinstance(metadata, Unavailable) and getattr(metadata, flag):
+            yield signal.finding(
+                evidence, f"{what}: {metadata.reason}", url=metadata.url, reason=metadata.reason
+            )
+
+    return check
 
 
-def _metadata_mismatch(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
-    metadata = evidence.metadata
-    if isinstance(metadata, Unavailable) and metadata.mismatch:
-        yield signal.finding(
-            evidence,
-            f"the index served core metadata that is not what it declared: {metadata.reason}",
-            url=metadata.url,
-            reason=metadata.reason,
-        )
+_unsafe_archive = _refused_metadata(
+    "a file of this release was refused when read as data", "archive"
+)
+_metadata_mismatch = _refused_metadata(
+    "the index served core metadata that is not what it declared", "mismatch"
+)
 
 
 METADATA_MISMATCH = Signal(
