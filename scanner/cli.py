@@ -32,7 +32,8 @@ from scanner.lockfiles.environment import parse_environment, site_packages
 from scanner.models import BaselineDiff, Lock, ScanResult, Severity
 from scanner.policy import Policy, find_policy, load_policy, policy_from_text, weakening
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
-from scanner.registry.pipaudit import PipAuditSource
+from scanner.registry.advisories import DEFAULT_OSV, OsvSource, PyPIJsonSource
+from scanner.registry.http import private_hosts_of
 from scanner.registry.provenance_report import render_provenance
 from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation, render_signal_doc
@@ -134,7 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--no-live-advisories",
         action="store_true",
-        help="do not ask pip-audit's live services (PyPI, OSV) about vulnerabilities",
+        help="do not ask the live advisory sources (OSV, the index's per-release JSON)",
+    )
+    s.add_argument(
+        "--osv-url", help=f"OSV API to ask (env TRUSTSCAN_OSV_URL; default {DEFAULT_OSV})"
+    )
+    s.add_argument(
+        "--pypi-json-url",
+        help="index whose /pypi/NAME/VERSION/json to ask for vulnerabilities "
+        "(env TRUSTSCAN_PYPI_JSON_URL; default: --index-url)",
     )
     s.add_argument("--baseline", help="gate only packages added or changed since this lockfile")
     s.add_argument("--baseline-ref", help="like --baseline, reading the same path at this git ref")
@@ -320,8 +329,7 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
     )
     client = HttpClient(config, cache=store)
     if not args.no_live_advisories:
-        cache_dir = store.path.parent / "pip-audit-cache"
-        sources.append(PipAuditSource(cache_dir, store, offline=args.offline, ttl=config.ttl))
+        sources += _live_sources(args, client, index_url)
     try:
         result = scan(
             lock,
@@ -352,6 +360,20 @@ def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[S
         client.close()
         store.close()
     return result, scan_id
+
+
+def _live_sources(
+    args: argparse.Namespace, client: HttpClient, index_url: str
+) -> list[VulnerabilitySource]:
+    """OSV and the index's per-release JSON, at the URLs the user chose. A URL named
+    by the user (not by an index) may be on a private address, like --index-url."""
+    osv = args.osv_url or os.environ.get("TRUSTSCAN_OSV_URL")
+    pypi = args.pypi_json_url or os.environ.get("TRUSTSCAN_PYPI_JSON_URL")
+    for chosen in (osv, pypi):
+        if chosen:
+            client.private_hosts |= private_hosts_of(chosen)
+    ttl = 0.0 if args.refresh else max(0.0, args.max_age)
+    return [OsvSource(client, osv or DEFAULT_OSV, ttl), PyPIJsonSource(client, pypi or index_url)]
 
 
 def _policy(args: argparse.Namespace, lock_dir: Path) -> Policy:

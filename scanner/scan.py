@@ -86,6 +86,13 @@ def scan(
     if resolver is not None and (unpinned or lock.format == "pyproject.toml"):
         lock = resolve_lock(lock, IndexMetadata(index), resolver, selection.packages)
         selection = select(lock, env)
+    pinned = [
+        (p.name, p.version)
+        for p in selection.packages
+        if p.version is not None and p.source.from_index
+    ]
+    for source in vuln_sources:  # batch sources ask for everything at once, here
+        source.prefetch(pinned)
     router = IndexRouter(index, lock_indexes)
     evidence = _collect(router, selection.packages, vuln_sources, jobs, progress)
     if history is not None:

@@ -12,10 +12,12 @@ from packaging.version import Version
 
 from scanner.cli import main
 from scanner.models import Advisory, Unavailable
-from scanner.registry.pipaudit import PipAuditSource
+from scanner.registry import ClientConfig, HttpClient, Index
+from scanner.registry.advisories import OsvSource, PyPIJsonSource
 from scanner.vulns import OsvDatabase
 from scanner.vulns.interface import merge_advisories
 from tests.conftest import DATA, LOCKS
+from tests.osvserver import OsvServer
 
 SUBSET = DATA / "advisories" / "pypa-subset.zip"
 PINS = [
@@ -104,12 +106,14 @@ def test_withdrawn_advisories_are_skipped(tmp_path):
     assert OsvDatabase.load(str(tmp_path)).query(canonicalize_name("x"), Version("1.0")) == ()
 
 
-def test_live_source_that_cannot_answer_is_unavailable_never_empty(tmp_path):
-    # The network is blocked in tests, as PyPI's per-release JSON and OSV are here.
-    source = PipAuditSource(tmp_path / "cache", timeout=2)
-    answer = source.query(canonicalize_name("urllib3"), Version("1.26.12"))
-    assert isinstance(answer, Unavailable)
-    assert "PyPI" in answer.reason and "OSV" in answer.reason
+def test_live_sources_that_cannot_answer_are_unavailable_never_empty(index):
+    # The network is blocked in tests, as OSV is on this machine; the local index, like
+    # this machine's mirror, has no per-release JSON.
+    client = HttpClient(ClientConfig(retries=0))
+    Index(client, index.url)  # the local index may be asked
+    for source in (OsvSource(client), PyPIJsonSource(client, index.url)):
+        answer = source.query(canonicalize_name("urllib3"), Version("1.26.12"))
+        assert isinstance(answer, Unavailable), source.name
 
 
 def scan(capsys, *extra):
@@ -118,12 +122,13 @@ def scan(capsys, *extra):
 
 
 def test_scan_never_reports_unknown_as_clean(capsys, index):
-    # pip-audit's anchor behaviour on this index is "No known vulnerabilities found";
+    # pip-audit's behaviour on this index is "No known vulnerabilities found";
     # trustscan says it could not check, and fails closed.
     code, report = scan(capsys, "--index-url", index.url, "--fail-on", "critical")
     for package in report["packages"]:
         assert package["families"]["vulnerabilities"]["state"] == "unknown"
-        assert "pip-audit" in package["families"]["vulnerabilities"]["reason"]
+        reason = package["families"]["vulnerabilities"]["reason"]
+        assert "OSV" in reason and "per-release JSON" in reason
     assert report["summary"]["vulnerabilities_unknown"] == 3
     assert code in (1, 3) and report["verdict"]["label"] != "pass"
 
@@ -160,23 +165,79 @@ def test_fix_versions_are_versions_not_commits():
         assert all(Version(v) for v in advisory.fixed), advisory.fixed
 
 
-def test_reproduces_the_live_index_case_pypi_has_no_per_release_json(index, tmp_path):
-    """On this machine's index, /pypi/NAME/VERSION/json is a 404: pip-audit itself skips the
-    package and still prints "No known vulnerabilities found". trustscan says unknown."""
-    import requests
-    from requests.adapters import HTTPAdapter
+def test_an_index_without_per_release_json_is_asked_a_few_times_then_no_more(index):
+    """On this machine's index, /pypi/NAME/VERSION/json is a 404: pip-audit skips the
+    package and still prints "No known vulnerabilities found". trustscan says unknown,
+    and after probing three releases (in a fixed order) asks nothing more."""
+    client = HttpClient(ClientConfig(retries=0))
+    Index(client, index.url)
+    source = PyPIJsonSource(client, index.url)
+    releases = [(canonicalize_name(n), Version(v)) for n, v in RELEASES]
+    source.prefetch(releases)
+    answers = {source.query(*release) for release in releases}
+    assert answers == {
+        Unavailable(
+            "the index has no per-release JSON "
+            "(404 for gunicorn 26.0.0, packaging 24.1, six 1.16.0)"
+        )
+    }
+    asked = [p for p in index.paths() if p.startswith("/pypi/") and p.count("/") == 4]
+    assert len(asked) == 3, asked
 
-    class ToLocalIndex(HTTPAdapter):
-        def send(self, request, **kwargs):
-            request.url = request.url.replace("https://pypi.org/", index.url)
-            return super().send(request, **kwargs)
 
-    source = PipAuditSource(tmp_path / "cache", timeout=2)
-    for _, service in source._connect():
-        session = service.session
-        if isinstance(session, requests.Session):
-            session.mount("https://pypi.org/", ToLocalIndex())
-    answer = source.query(canonicalize_name("six"), Version("1.16.0"))
-    assert isinstance(answer, Unavailable)
-    assert "PyPI: Dependency not found on PyPI and could not be audited" in answer.reason
-    assert any(p == "/pypi/six/1.16.0/json" for p in index.paths())
+RELEASES = [("six", "1.16.0"), ("gunicorn", "26.0.0"), ("packaging", "24.1"), ("wrapt", "1.16.0")]
+
+
+# --- OSV, against a local OSV-shaped API ------------------------------------------------
+
+
+def osv_scan(capsys, index, osv, *extra):
+    options = ["--index-url", index.url, "--osv-url", osv.url, "--retries", "0"]
+    code = main(["scan", str(LOCKS / "pylock.toml"), "--format", "json", *options, *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_osv_answers_in_one_batch_then_each_advisory_once(capsys, index):
+    with OsvServer() as osv:
+        code, report = osv_scan(capsys, index, osv)
+        packages = {p["name"]: p for p in report["packages"]}
+        states = {p["families"]["vulnerabilities"]["state"] for p in packages.values()}
+        assert states == {"evaluated"}
+        urllib3 = packages["urllib3"]["findings"]
+        ids = {
+            i for f in urllib3 if f["signal"] == "known-vulnerability" for i in f["evidence"]["ids"]
+        }
+        assert listed_as_affected("urllib3", "1.26.12") <= ids
+        assert [r for r in osv.requests if r[0] == "POST"] == [("POST", "/v1/querybatch", 3)]
+        fetched = [r[1] for r in osv.requests if r[0] == "GET"]
+        assert len(fetched) == len(set(fetched)) > 0  # each distinct advisory once
+        assert code == 1
+        assert any("OSV" in n and "answered for 3 of 3" in n for n in report["notes"])
+
+        osv.requests.clear()  # a rescan within the TTL asks OSV nothing
+        osv_scan(capsys, index, osv)
+        assert osv.requests == []
+
+        osv_scan(capsys, index, osv, "--max-age", "0")  # past the TTL: one batch again
+        assert [r for r in osv.requests if r[0] == "POST"] == [("POST", "/v1/querybatch", 3)]
+        assert not [r for r in osv.requests if r[0] == "GET"]  # advisories unchanged: kept
+
+
+def test_osv_batches_a_thousand_packages_at_a_time(index):
+    client = HttpClient(ClientConfig(retries=0))
+    with OsvServer() as osv:
+        Index(client, osv.url)
+        source = OsvSource(client, osv.url)
+        source.prefetch([(canonicalize_name(f"p{i}"), Version("1.0")) for i in range(2500)])
+        assert [r[2] for r in osv.requests if r[0] == "POST"] == [1000, 1000, 500]
+
+
+def test_an_osv_that_fails_is_asked_a_few_times_then_reported_once(capsys, index):
+    with OsvServer() as osv:
+        osv.fail = True
+        code, report = osv_scan(capsys, index, osv)
+        assert len(osv.requests) <= 3
+        for package in report["packages"]:
+            state = package["families"]["vulnerabilities"]
+            assert state["state"] == "unknown" and "OSV" in state["reason"]
+        assert code in (1, 3)  # never a pass (the example lock's hashes are made up: 1)

@@ -16,6 +16,7 @@ import contextlib
 import email.utils
 import ipaddress
 import itertools
+import json
 import os
 import random
 import secrets
@@ -185,6 +186,8 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+UNREACHABLE_AFTER = 3  # requests that found no route to a host before it is not asked again
+_NO_ROUTE = frozenset({"host name not resolved", "connection refused", "connection timed out"})
 _WALL_CLOCK = "no complete answer within the request's wall-clock deadline"
 
 
@@ -208,6 +211,10 @@ class HttpClient:
         # file link an index answered with, an index a lock names) is refused: nobody
         # who answers for an index may make the scanner reach into the network it runs in.
         self.private_hosts: frozenset[str] = frozenset()
+        # Hosts whose name does not resolve or that refuse connections: after a few
+        # such requests they are not asked again this run (an unreachable index must
+        # not cost retries and backoff for every package).
+        self._unreachable: dict[str, tuple[int, str]] = {}
 
     @property
     def _session(self) -> requests.Session:
@@ -444,12 +451,42 @@ class HttpClient:
         )
         return response
 
-    def _fetch(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+    def post_json(self, url: str, payload: object, *, max_bytes: int) -> Response:
+        """POST a JSON document (OSV's batch query); retried like a GET, never cached
+        here: the caller keeps what it derives (see `recall`/`keep`)."""
+        if self.config.offline:
+            raise FetchError(url, "not in the local cache (offline mode)")
+        needs_network(url)
+        started = time.monotonic()
+        body = json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        response = self._fetch(url, headers, max_bytes, body)
+        self._record(url, response.status, len(response.body), started, "network")
+        return response
+
+    def recall(self, key: str) -> tuple[bytes, float] | None:
+        """A value kept with `keep`, and its age in seconds."""
+        entry = self.cache.lookup(f"kept {key}") if self.cache is not None else None
+        return (entry.body, time.time() - entry.fetched_at) if entry is not None else None
+
+    def keep(self, key: str, body: bytes) -> None:
+        """Keep a value derived from answers the cache does not hold (a POST's)."""
+        if self.cache is not None:
+            entry = CachedResponse(f"kept {key}", key, 200, "", None, None, time.time(), body)
+            self.cache.save(entry)
+
+    def _fetch(
+        self, url: str, headers: dict[str, str], max_bytes: int, data: bytes | None = None
+    ) -> Response:
         import requests
 
         refused = refused_target(url, self.private_hosts)
         if refused:
             raise FetchError(url, refused)
+        host = urlsplit(url).netloc
+        down = self._unreachable.get(host)
+        if down is not None and down[0] >= UNREACHABLE_AFTER:
+            raise FetchError(url, f"{host} unreachable ({down[1]}; not asked again this run)")
         last_error = "no attempt made"
         for attempt in range(self.config.retries + 1):
             if attempt:
@@ -457,19 +494,23 @@ class HttpClient:
             if self.config.deadline is not None and time.monotonic() >= self.config.deadline:
                 raise FetchError(url, "the scan's --deadline passed before it could be asked")
             try:
-                response = self._attempt(url, headers, max_bytes)
+                response = self._attempt(url, headers, max_bytes, data)
             except (
                 requests.ConnectionError,
                 requests.Timeout,
                 requests.exceptions.ChunkedEncodingError,
             ) as e:
                 last_error = describe(e)
+                if last_error == "host name not resolved":  # will not resolve on a retry
+                    self._no_route(host, last_error)
+                    raise FetchError(url, last_error) from e
                 continue
             except requests.TooManyRedirects as e:
                 raise FetchError(url, "too many redirects") from e
             except requests.RequestException as e:
                 raise FetchError(url, describe(e)) from e
             if response.status not in RETRY_STATUSES:
+                self._unreachable.pop(host, None)
                 return response
             last_error = f"HTTP {response.status}"
             wait = _retry_after(response.headers.get("retry-after"))
@@ -477,12 +518,21 @@ class HttpClient:
                 if wait > self.config.max_retry_after:
                     raise FetchError(url, f"HTTP {response.status}, retry after {wait:.0f} s")
                 time.sleep(wait)
+        if last_error in _NO_ROUTE:
+            self._no_route(host, last_error)
         raise FetchError(url, f"{last_error} (after {self.config.retries + 1} attempts)")
 
-    def _attempt(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+    def _no_route(self, host: str, reason: str) -> None:
+        with self._session_lock:
+            failures = self._unreachable.get(host, (0, ""))[0] + 1
+            self._unreachable[host] = (failures, reason)
+
+    def _attempt(
+        self, url: str, headers: dict[str, str], max_bytes: int, data: bytes | None = None
+    ) -> Response:
         """One GET, following at most MAX_REDIRECTS redirects, never to another host."""
         for _ in range(MAX_REDIRECTS + 1):
-            response = self._get_once(url, headers, max_bytes)
+            response = self._get_once(url, headers, max_bytes, data)
             location = response.headers.get("location")
             if response.status not in (301, 302, 303, 307, 308) or not location:
                 return response
@@ -494,7 +544,9 @@ class HttpClient:
             url = target
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, headers: dict[str, str], max_bytes: int) -> Response:
+    def _get_once(
+        self, url: str, headers: dict[str, str], max_bytes: int, data: bytes | None = None
+    ) -> Response:
         """One GET, its body bounded in size and in wall-clock time (the read timeout
         bounds each wait; `_WATCHDOG` the whole answer, by --timeout or --deadline)."""
         import requests
@@ -503,9 +555,11 @@ class HttpClient:
         limit = time.monotonic() + self.config.connect_timeout + self.config.read_timeout
         if self.config.deadline is not None:
             limit = min(limit, self.config.deadline)
-        with self._session.get(
+        with self._session.request(
+            "GET" if data is None else "POST",
             url,
             headers=headers,
+            data=data,
             timeout=timeout,
             stream=True,
             allow_redirects=False,
@@ -654,5 +708,7 @@ def describe(error: requests.RequestException) -> str:
             return "connection reset"
         if "Name or service not known" in text or "NameResolutionError" in text:
             return "host name not resolved"
+        if "Connection refused" in text or "Errno 111" in text:
+            return "connection refused"
         return "connection failed"
     return type(error).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from packaging.utils import NormalizedName
@@ -19,6 +20,11 @@ class VulnerabilitySource(Protocol):
 
     def describe(self) -> str:
         """What the source holds or answered, for the report's notes."""
+        ...
+
+    def prefetch(self, packages: Iterable[tuple[NormalizedName, Version]]) -> None:
+        """Ask for many packages at once, before `query` is called for each (a no-op
+        for sources that answer one at a time)."""
         ...
 
 

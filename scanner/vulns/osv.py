@@ -13,7 +13,7 @@ import functools
 import json
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -71,13 +71,29 @@ class OsvDatabase:
             )
         return database
 
+    def prefetch(self, packages: Iterable[tuple[NormalizedName, Version]]) -> None:
+        """Answers come one at a time (from memory, or through the HTTP cache)."""
+
     def describe(self) -> str:
         newest = f", newest modified {self.newest[:10]}" if self.newest else ""
         return f"{self.name}: {self.records} PyPI records{newest}"
 
     def query(self, name: NormalizedName, version: Version) -> tuple[Advisory, ...] | Unavailable:
-        matches = [r for r in self._by_package.get(name, ()) if _covers(r, name, version)]
-        return _merge(matches, name)
+        return advisories_for(self._by_package.get(name, ()), name, version)
+
+
+def advisories_for(
+    records: Iterable[Mapping[str, Any]], name: NormalizedName, version: Version
+) -> tuple[Advisory, ...]:
+    """The advisories among `records` (OSV, as `clean_record` keeps them) that cover
+    `name` at `version`, withdrawn ones left out, aliases merged."""
+    matches = [r for r in records if _covers(r, name, version)]
+    return merged(matches, name)
+
+
+def merged(records: Iterable[Mapping[str, Any]], name: NormalizedName) -> tuple[Advisory, ...]:
+    """One Advisory per vulnerability of `records` (withdrawn ones left out)."""
+    return _merge([r for r in records if not r.get("withdrawn")], name)
 
 
 def _read_records(path: Path) -> Iterator[Mapping[str, Any]]:
@@ -110,10 +126,10 @@ def _parse(data: bytes, where: str) -> Mapping[str, Any]:
         raise InputError.single(where, None, f"unreadable advisory: {type(e).__name__}") from e
     if not isinstance(record, dict) or not isinstance(record.get("id"), str):
         raise InputError.single(where, None, "not an OSV record (no 'id')")
-    return _clean(record)
+    return clean_record(record)
 
 
-def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
+def clean_record(record: Mapping[str, Any]) -> dict[str, Any]:
     """The parts of an OSV record that are read, each of the type the schema gives;
     anything of another shape is left out, so matching never meets a surprise."""
     affected = []
