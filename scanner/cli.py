@@ -8,7 +8,6 @@ evaluate (under fail-closed), 70 an internal error (a crash is never a verdict),
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sqlite3
@@ -17,36 +16,28 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
 from packaging.utils import canonicalize_name
 
-from scanner import __version__, gitref
-from scanner.baseline import diff_locks
+from scanner import __version__
 from scanner.errors import StoreError, TrustscanError, UsageError
-from scanner.lockfiles import MAX_INPUT_BYTES, find_lockfile, load_lock, parse_lock, read_text
-from scanner.lockfiles.environment import parse_environment, site_packages
-from scanner.models import BaselineDiff, Lock, ScanResult, Severity
-from scanner.policy import Policy, find_policy, load_policy, policy_from_text, weakening
+from scanner.lockfiles import MAX_INPUT_BYTES, find_lockfile, read_text
+from scanner.models import ScanResult, Severity
+from scanner.options import ScanOptions
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
-from scanner.registry.advisories import DEFAULT_OSV, OsvSource, PyPIJsonSource
-from scanner.registry.http import private_hosts_of
+from scanner.registry.advisories import DEFAULT_OSV
 from scanner.registry.provenance_report import render_provenance
 from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation, render_signal_doc
 from scanner.report.history import render_diff, render_history, render_scans
-from scanner.report.json import document, summary_counts
-from scanner.resolve import target_environment
-from scanner.resolver import ResolverOptions
-from scanner.scan import Progress, scan
-from scanner.signals import CATALOG
-from scanner.store import Store
+from scanner.report.json import summary_counts
+from scanner.scan import Progress, run
+from scanner.store import Store, default_store_path
 from scanner.store.history import parse_records
 from scanner.text import inert
-from scanner.vulns import OsvDatabase, VulnerabilitySource
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -284,158 +275,80 @@ def exit_fast(code: int) -> NoReturn:
 def _scan(args: argparse.Namespace) -> int:
     if args.output:
         check_output(args.output)
+    options = scan_options(args)
     progress = None if args.no_progress else _progress_bar()
-    result, _ = execute_scan(args, progress)
+    result, _ = run(options, progress)
     fmt = args.format or ("table" if sys.stdout.isatty() else "text")
     _emit(FORMATS[fmt](result), args.output)
     print(summary_line(result), file=sys.stderr)
     return result.verdict.exit_code
 
 
-def execute_scan(args: argparse.Namespace, progress: Progress | None) -> tuple[ScanResult, int]:
-    """Run `trustscan scan` as parsed in `args`, record it; (result, scan id)."""
+def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions:
+    """`trustscan scan`'s arguments and the environment, resolved once into the
+    options `scan.run` takes. A lockfile found in the current directory is named on
+    stderr (`announce`)."""
     path = args.path
     if args.env or args.python:
-        folders = site_packages(args.python)
         path = args.python or sys.executable
-        lock = parse_environment(folders, path)
-    else:
-        if path is None:
-            path = str(find_lockfile(Path.cwd()))
+    elif path is None:
+        path = str(find_lockfile(Path.cwd()))
+        if announce:
             print(f"trustscan: scanning {inert(path, 300)}", file=sys.stderr)
-        lock = load_lock(path, include_root=args.include_root)
-    groups, extras = _selected(args)
-    try:
-        env = target_environment(args.python_version, args.platform)
-    except ValueError as e:
-        raise UsageError(str(e)) from e
-    policy = _policy(args, Path(path).resolve().parent)
-    baseline = _baseline(args, path, lock, env)
-    index_url = args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
-    advisory_db = args.advisory_db or os.environ.get("TRUSTSCAN_ADVISORY_DB")
-    sources: list[VulnerabilitySource] = [OsvDatabase.load(advisory_db)] if advisory_db else []
-    store = Store(args.db) if args.db else Store()
-    config = ClientConfig(
-        jobs=args.jobs,
-        offline=args.offline,
-        retries=max(0, args.retries),
-        ttl=0.0 if args.refresh else max(0.0, args.max_age),
-        connect_timeout=min(10.0, args.timeout),
-        read_timeout=args.timeout,
-        max_page_bytes=int(args.max_page_mb * 1024 * 1024),
-        deadline=None if args.deadline is None else time.monotonic() + args.deadline,
-    )
-    client = HttpClient(config, cache=store)
-    if not args.no_live_advisories:
-        sources += _live_sources(args, client, index_url)
-    try:
-        result = scan(
-            lock,
-            Index(client, index_url),
-            env,
-            policy,
-            jobs=args.jobs,
-            progress=progress,
-            vuln_sources=sources,
-            baseline=baseline,
-            groups=groups,
-            extras=extras,
-            resolver=None
-            if args.no_resolve
-            else ResolverOptions(env, _cutoff(args.exclude_newer), args.pre),
-            history=store.previous_observation,
-            lock_indexes=not args.ignore_lock_index,
-        )
-        weakened = _weakened_policy(args, policy)
-        if weakened:  # reported where the verdict is read, whatever the verdict
-            result = replace(
-                result, verdict=replace(result.verdict, reasons=result.verdict.reasons + weakened)
-            )
-        scan_id = _record(store, result, path, args)
-        if args.request_log:
-            _write_request_log(client, args.request_log)
-    finally:
-        client.close()
-        store.close()
-    return result, scan_id
-
-
-def _live_sources(
-    args: argparse.Namespace, client: HttpClient, index_url: str
-) -> list[VulnerabilitySource]:
-    """OSV and the index's per-release JSON, at the URLs the user chose. A URL named
-    by the user (not by an index) may be on a private address, like --index-url."""
-    osv = args.osv_url or os.environ.get("TRUSTSCAN_OSV_URL")
-    pypi = args.pypi_json_url or os.environ.get("TRUSTSCAN_PYPI_JSON_URL")
-    for chosen in (osv, pypi):
-        if chosen:
-            client.private_hosts |= private_hosts_of(chosen)
-    ttl = 0.0 if args.refresh else max(0.0, args.max_age)
-    return [OsvSource(client, osv or DEFAULT_OSV, ttl), PyPIJsonSource(client, pypi or index_url)]
-
-
-def _policy(args: argparse.Namespace, lock_dir: Path) -> Policy:
-    """The policy file (named, or found beside the lock or here), then CLI overrides."""
-    known = {s.id: s.thresholds for s in CATALOG}
-    path = Path(args.policy) if args.policy else find_policy(lock_dir) or find_policy(Path.cwd())
-    if args.policy and not path.is_file():  # type: ignore[union-attr]
-        raise UsageError(f"--policy: {args.policy} not found")
-    policy = load_policy(path, known) if path is not None else Policy()
+    fail_on = None
     if args.fail_on:
         try:
             fail_on = frozenset(Severity.parse(s) for s in args.fail_on.split(",") if s.strip())
         except ValueError as e:
             raise UsageError(f"--fail-on: {e}") from e
-        policy = replace(policy, fail_on=fail_on)
-    if args.fail_under is not None:
-        policy = replace(policy, fail_under=args.fail_under)
-    if args.allow_unevaluated:
-        policy = replace(policy, allow_unevaluated=True)
-    if args.require_attestations:
-        policy = replace(policy, require_attestations=True)
-    return policy
-
-
-def _baseline(
-    args: argparse.Namespace, path: str, lock: Lock, env: dict[str, str]
-) -> BaselineDiff | None:
-    if args.baseline:
-        baseline = load_lock(args.baseline, include_root=args.include_root)
-        return diff_locks(baseline, lock, env, *_selected(args))
-    if args.baseline_ref:
-        text = gitref.read_at(Path(path), args.baseline_ref)
-        if text is None:
-            raise UsageError(f"--baseline-ref: {path} does not exist at {args.baseline_ref}")
-        return diff_locks(
-            parse_lock(text, f"{path}@{args.baseline_ref}"), lock, env, *_selected(args)
-        )
-    return None
-
-
-def _weakened_policy(args: argparse.Namespace, policy: Policy) -> tuple[str, ...]:
-    """With --baseline-ref: how the policy file of this change is weaker than the one
-    at the ref (the policy file is part of the pull request, like the lock)."""
-    if not args.baseline_ref or policy.source is None:
-        return ()
-    text = gitref.read_at(Path(policy.source), args.baseline_ref)
-    known = {s.id: s.thresholds for s in CATALOG}
-    base = (
-        policy_from_text(text, f"{policy.source}@{args.baseline_ref}", known) if text else Policy()
+    groups, extras = _selected(args)
+    return ScanOptions(
+        path=path,
+        store=store_path(args.db),
+        environment=bool(args.env or args.python),
+        groups=groups,
+        extras=extras,
+        python_version=args.python_version,
+        platform=args.platform,
+        resolve=not args.no_resolve,
+        exclude_newer=_cutoff(args.exclude_newer),
+        pre=args.pre,
+        include_root=args.include_root,
+        index_url=args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX,
+        lock_indexes=not args.ignore_lock_index,
+        jobs=args.jobs,
+        offline=args.offline,
+        retries=args.retries,
+        max_age=args.max_age,
+        refresh=args.refresh,
+        timeout=args.timeout,
+        deadline=args.deadline,
+        max_page_mb=args.max_page_mb,
+        advisory_db=args.advisory_db or os.environ.get("TRUSTSCAN_ADVISORY_DB"),
+        live_advisories=not args.no_live_advisories,
+        osv_url=args.osv_url or os.environ.get("TRUSTSCAN_OSV_URL"),
+        pypi_json_url=args.pypi_json_url or os.environ.get("TRUSTSCAN_PYPI_JSON_URL"),
+        policy=args.policy,
+        fail_on=fail_on,
+        fail_under=args.fail_under,
+        allow_unevaluated=args.allow_unevaluated,
+        require_attestations=args.require_attestations,
+        baseline=args.baseline,
+        baseline_ref=args.baseline_ref,
+        request_log=args.request_log,
     )
-    head = load_policy(Path(policy.source), known)
-    defaults = {s.id: s.severity for s in CATALOG}
-    return tuple(
-        f"policy {policy.source} is weaker than at {args.baseline_ref}: {change}"
-        for change in weakening(base, head, defaults)
-    )
+
+
+def store_path(db: str | None) -> Path:
+    """--db, else TRUSTSCAN_DB, else the user data directory's store."""
+    configured = db or os.environ.get("TRUSTSCAN_DB")
+    return Path(configured) if configured else default_store_path()
 
 
 def _provenance(args: argparse.Namespace) -> int:
     name, _, version = args.spec.partition("==")
     index_url = args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX
-    store = Store(args.db) if args.db else Store()
+    store = Store(store_path(args.db))
     client = HttpClient(ClientConfig(offline=args.offline), cache=store)
     try:
         text = render_provenance(Index(client, index_url), name.strip(), version.strip() or None)
@@ -447,7 +360,7 @@ def _provenance(args: argparse.Namespace) -> int:
 
 
 def _store_command(args: argparse.Namespace) -> int:
-    store = Store(args.db) if args.db else Store()
+    store = Store(store_path(args.db))
     try:
         if args.command == "scans":
             sys.stdout.write(render_scans(store.scans(args.limit)))
@@ -497,7 +410,7 @@ def _exchange(store: Store, verb: str, file: str | None) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    store = Store(args.db) if args.db else Store()
+    store = Store(store_path(args.db))
     try:
         report = store.last_report(str(Path(args.input).resolve()) if args.input else None)
     finally:
@@ -528,29 +441,6 @@ def _progress_bar() -> Progress | None:
     return update
 
 
-def _record(store: Store, result: ScanResult, path: str, args: argparse.Namespace) -> int:
-    options = {
-        "index_url": result.index_url,
-        "offline": args.offline,
-        "python_version": result.environment.get("python_full_version"),
-        "platform": result.environment.get("sys_platform"),
-    }
-    return store.record_scan(
-        {
-            "started_at": result.started_at.isoformat(),
-            "input": str(Path(path).resolve()),
-            "input_sha256": _input_digest(path),
-            "format": result.format,
-            "options": json.dumps(options, sort_keys=True),
-            "packages": len(result.packages),
-            "exit_code": result.verdict.exit_code,
-        },
-        document(result),
-        result,
-        observe=not args.offline,  # cached answers are not a new observation
-    )
-
-
 def _cutoff(text: str | None) -> datetime | None:
     """--exclude-newer as an aware datetime (a date means its first instant, UTC)."""
     if not text:
@@ -568,29 +458,6 @@ def _selected(args: argparse.Namespace) -> tuple[frozenset[str], frozenset[str]]
         frozenset(g.strip() for g in args.groups.split(",") if g.strip()),
         frozenset(e.strip() for e in args.extras.split(",") if e.strip()),
     )
-
-
-def _write_request_log(client: HttpClient, path: str) -> None:
-    lines = [
-        json.dumps(
-            {
-                "url": r.url,
-                "status": r.status,
-                "bytes": r.bytes,
-                "seconds": round(r.seconds, 4),
-                "source": r.source,
-                "range": r.byte_range,
-            }
-        )
-        for r in client.log.records
-    ]
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def _input_digest(path: str) -> str | None:
-    """The input's sha256, when it is a file (an environment has none)."""
-    file = Path(path)
-    return hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
 
 
 def check_output(output: str) -> Path:

@@ -1,58 +1,58 @@
 """Wire the pieces: Lock -> evidence -> graph -> findings -> scores -> verdict.
 
-The only place that runs fetches concurrently. Progress is reported through a
-callback so the CLI can draw a bar and the TUI can post messages.
+`run(options, progress)` is `trustscan scan` for the CLI and the TUI alike: it
+reads the input, opens the store and the client, scans and records. `scan()` is
+the part that fetches (the only place that runs fetches concurrently). Progress is
+reported through a callback so the CLI can draw a bar and the TUI post messages.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
-from datetime import UTC, date, datetime
-from urllib.parse import urlsplit
+from datetime import UTC, datetime
+from pathlib import Path
 
-import networkx as nx
 from packaging.utils import NormalizedName
 
-from scanner import refdata, scoring
+from scanner import gitref, refdata
 from scanner.allocator import return_large_blocks
+from scanner.baseline import diff_locks
+from scanner.errors import UsageError
+from scanner.evaluate import evaluate
+from scanner.lockfiles import load_lock, parse_lock
+from scanner.lockfiles.environment import parse_environment, site_packages
 from scanner.models import (
-    FAMILIES,
     BaselineDiff,
-    CoreMetadata,
     Evidence,
-    FamilyState,
     Lock,
     LockedPackage,
-    Missing,
     OwnershipObservation,
-    PackageReport,
-    ProjectFiles,
-    ProjectInfo,
-    ReleasePoint,
     ScanResult,
     SourceKind,
-    Unavailable,
-    Verdict,
-    Waived,
 )
-from scanner.policy import Policy, apply_policy, expired_waivers, gate
+from scanner.options import ScanOptions
+from scanner.policy import Policy, find_policy, load_policy, policy_from_text, weakening
+from scanner.registry import ClientConfig, HttpClient
+from scanner.registry.advisories import DEFAULT_OSV, OsvSource, PyPIJsonSource
 from scanner.registry.evidence import IndexMetadata, collect_evidence
-from scanner.registry.http import NeedsNetwork, cache_only
+from scanner.registry.http import NeedsNetwork, cache_only, private_hosts_of
 from scanner.registry.index import Index
-from scanner.resolve import DependencyGraph, build_graph
+from scanner.report.json import document
+from scanner.resolve import target_environment
 from scanner.resolver import ResolverOptions, resolve_lock
-from scanner.selection import Selection, select
-from scanner.signals import SignalContext, run_signals
-from scanner.signals.inputs import input_findings
+from scanner.selection import select
+from scanner.signals import CATALOG, SignalContext
+from scanner.store import Store
+from scanner.vulns import OsvDatabase
 from scanner.vulns.interface import VulnerabilitySource
 
 Progress = Callable[[int, int, str], None]  # done, total, package just finished
-OWNERSHIP_INDEXES = frozenset({"pypi.org", "test.pypi.org"})  # hosts that publish ownership
 
 
 def scan(
@@ -114,73 +114,6 @@ def scan(
     )
 
 
-def evaluate(
-    lock: Lock,
-    selection: Selection,
-    evidence: Mapping[NormalizedName, Evidence],
-    env: Mapping[str, str],
-    policy: Policy | None = None,
-    context: SignalContext | None = None,
-    baseline: BaselineDiff | None = None,
-) -> ScanResult:
-    """Evidence -> graph, findings, scores and verdict. No I/O."""
-    policy = policy or Policy()
-    context = context or SignalContext(reference=refdata.load(), thresholds=dict(policy.thresholds))
-    today = context.now.date()
-    requires = {
-        name: e.metadata.requires_dist
-        if isinstance(e.metadata, CoreMetadata) and e.metadata.dependencies_known
-        else None
-        for name, e in evidence.items()
-    }
-    graph = build_graph(
-        selection.packages,
-        requires,
-        env,
-        lock.has_direct_info,
-        recorded=selection.edges,
-        roots=selection.roots,
-    )
-    ownership_hosts = serves_ownership(evidence.values())
-    reports = [
-        _report(evidence[p.name], graph, context, policy, today, ownership_hosts)
-        for p in selection.packages
-    ]
-    reports = _with_graph_figures(reports, graph)
-    gated = baseline.gated if baseline is not None else None
-    # Markers that leave nothing to scan mean the input was not evaluated for this target;
-    # a project whose production install simply has no dependencies passes.
-    nothing = not reports and selection.skipped > 0
-    lock_findings = apply_policy(input_findings(lock, baseline), policy, today).kept
-    verdict = _nothing_scanned() if nothing else gate(reports, policy, gated, lock_findings)
-    notes = (
-        tuple(str(n) for n in lock.notes)
-        + selection.notes
-        + graph.problems
-        + tuple(expired_waivers(policy, today))
-    )
-    return ScanResult(
-        input=lock.path,
-        format=lock.format,
-        index_url="",
-        started_at=context.now,
-        seconds=0.0,
-        environment=dict(env),
-        packages=tuple(sorted(reports, key=lambda r: r.name)),
-        roots=graph.roots,
-        notes=notes,
-        verdict=verdict,
-        baseline=baseline,
-        policy_source=policy.source,
-        input_findings=lock_findings,
-    )
-
-
-def _nothing_scanned() -> Verdict:
-    """A lock whose every entry was filtered out was not evaluated: never a pass."""
-    return Verdict(3, ("no entry of the lock applies to the target environment",))
-
-
 class IndexRouter:
     """The index each package is looked up on: the one scanned, or the other index
     the lock names for it (one `Index` per such URL, sharing the client)."""
@@ -236,228 +169,175 @@ def _collect(
     return results
 
 
-def _report(
-    evidence: Evidence,
-    graph: DependencyGraph,
-    context: SignalContext,
-    policy: Policy,
-    today: date,
-    ownership_hosts: frozenset[str] = OWNERSHIP_INDEXES,
-) -> PackageReport:
-    package = evidence.package
-    families = evidence_families(evidence, ownership_hosts)
-    reason = _not_evaluated_reason(evidence, policy)
-    applied = apply_policy(run_signals(evidence, context), policy, today)
-    findings = tuple(sorted(applied.kept, key=lambda f: (-f.severity, f.signal)))
-    taken = scoring.deductions(findings)
-    project = evidence.project if isinstance(evidence.project, ProjectInfo) else None
-    metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
-    return PackageReport(
-        name=package.name,
-        version=str(package.version) if package.version is not None else None,
-        source=package.source,
-        file=package.file,
-        line=package.line,
-        direct=package.name in graph.roots,
-        evaluated=reason is None,
-        not_evaluated_reason=reason,
-        families=families,
-        findings=findings,
-        score=scoring.score(taken) if reason is None else None,
-        confidence=scoring.confidence(families),
-        deductions=taken,
-        summary=(metadata.summary if metadata else None) or (project.summary if project else None),
-        urls=_urls(evidence),
-        provenance=dict(Counter(f.state for f in evidence.provenance.files))
-        if evidence.provenance
-        else {},
-        dependencies=graph.dependencies(package.name),
-        dependents=graph.dependents(package.name),
-        waived=tuple(
-            Waived(f, w.reason, str(w.expires) if w.expires else None) for f, w in applied.waived
+def run(options: ScanOptions, progress: Progress | None = None) -> tuple[ScanResult, int]:
+    """Scan as `options` say, and record the scan in the store: (result, scan id)."""
+    if options.environment:
+        lock = parse_environment(site_packages(options.path), options.path)
+    else:
+        lock = load_lock(options.path, include_root=options.include_root)
+    try:
+        env = target_environment(options.python_version, options.platform)
+    except ValueError as e:
+        raise UsageError(str(e)) from e
+    if options.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    policy = _policy(options, Path(options.path).resolve().parent)
+    baseline = _baseline(options, lock, env)
+    sources: list[VulnerabilitySource] = []
+    if options.advisory_db:
+        sources.append(OsvDatabase.load(options.advisory_db))
+    store = Store(options.store)
+    client = HttpClient(
+        ClientConfig(
+            jobs=options.jobs,
+            offline=options.offline,
+            retries=max(0, options.retries),
+            ttl=options.ttl,
+            connect_timeout=min(10.0, options.timeout),
+            read_timeout=options.timeout,
+            max_page_bytes=int(options.max_page_mb * 1024 * 1024),
+            deadline=None if options.deadline is None else time.monotonic() + options.deadline,
+            refresh=options.refresh,
         ),
-        releases=_timeline(evidence),
+        cache=store,
     )
-
-
-TIMELINE = 60
-
-
-def _timeline(evidence: Evidence) -> tuple[ReleasePoint, ...]:
-    """The last releases with their first upload, yanked state and, where read, attestation."""
-    files = evidence.files
-    if not isinstance(files, ProjectFiles):
-        return ()
-    attested = {r.version: r.attested for r in evidence.earlier_provenance}
-    if evidence.provenance is not None:
-        known = all(f.state != "unknown" for f in evidence.provenance.files)
-        if known:
-            attested[evidence.provenance.version] = evidence.provenance.attested
-    dated = [(r.first_upload, v, r.yanked) for v, r in files.releases.items() if r.first_upload]
-    dated.sort(key=lambda item: item[0])
-    points = []
-    for uploaded, version, yanked in dated[-TIMELINE:]:
-        key = str(version)
-        points.append(ReleasePoint(key, uploaded.isoformat(), yanked, attested.get(key)))
-    return tuple(points)
-
-
-def _not_evaluated_reason(evidence: Evidence, policy: Policy | None = None) -> str | None:
-    package = evidence.package
-    if not package.source.from_index:
-        if policy is not None and not policy.allows_source(package.source):
-            return (
-                f"installed from a {package.source.kind.value} ({package.source.location}): "
-                "no registry evidence; the policy's allow-sources can accept it"
-            )
-        return None  # allowed: what it is, is known, and the not-from-index finding says it
-    for part in (evidence.files, evidence.project):
-        if isinstance(part, Unavailable):
-            where = ""
-            if package.source.kind is SourceKind.OTHER_INDEX:
-                where = f"locked from another index ({package.source.location}); "
-            return f"{where}could not fetch {part.url or 'registry data'}: {part.reason}"
-    if isinstance(evidence.files, Missing):
-        return None  # the index says it does not exist: that is a finding
-    if package.version is None:
-        return f"not pinned to one version ({package.requirement})"
-    if isinstance(evidence.metadata, Unavailable):  # dependencies unknown: the graph has a hole
-        return (
-            f"core metadata could not be read ({evidence.metadata.url}): {evidence.metadata.reason}"
+    index = Index(client, options.index_url)
+    if options.live_advisories:
+        sources += _live_sources(options, client)
+    try:
+        result = scan(
+            lock,
+            index,
+            env,
+            policy,
+            jobs=options.jobs,
+            progress=progress,
+            vuln_sources=sources,
+            baseline=baseline,
+            groups=options.groups,
+            extras=options.extras,
+            resolver=ResolverOptions(env, options.exclude_newer, options.pre)
+            if options.resolve
+            else None,
+            history=store.previous_observation,
+            lock_indexes=options.lock_indexes,
         )
+        weakened = _weakened_policy(options, policy)
+        if weakened:  # reported where the verdict is read, whatever the verdict
+            verdict = replace(result.verdict, reasons=result.verdict.reasons + weakened)
+            result = replace(result, verdict=verdict)
+        scan_id = _record(store, result, options)
+        if options.request_log:
+            _write_request_log(client, options.request_log)
+    finally:
+        client.close()
+        store.close()
+    return result, scan_id
+
+
+def _live_sources(options: ScanOptions, client: HttpClient) -> list[VulnerabilitySource]:
+    """OSV and the index's per-release JSON, at the URLs the user chose. A URL named
+    by the user (not by an index) may be on a private address, like --index-url."""
+    for chosen in (options.osv_url, options.pypi_json_url):
+        if chosen:
+            client.private_hosts |= private_hosts_of(chosen)
+    return [
+        OsvSource(client, options.osv_url or DEFAULT_OSV, options.ttl),
+        PyPIJsonSource(client, options.pypi_json_url or options.index_url),
+    ]
+
+
+def _policy(options: ScanOptions, lock_dir: Path) -> Policy:
+    """The policy file (named, or found beside the lock or here), then the overrides."""
+    known = {s.id: s.thresholds for s in CATALOG}
+    path = (
+        Path(options.policy) if options.policy else find_policy(lock_dir) or find_policy(Path.cwd())
+    )
+    if options.policy and not Path(options.policy).is_file():
+        raise UsageError(f"--policy: {options.policy} not found")
+    policy = load_policy(path, known) if path is not None else Policy()
+    if options.fail_on is not None:
+        policy = replace(policy, fail_on=options.fail_on)
+    if options.fail_under is not None:
+        policy = replace(policy, fail_under=options.fail_under)
+    if options.allow_unevaluated:
+        policy = replace(policy, allow_unevaluated=True)
+    if options.require_attestations:
+        policy = replace(policy, require_attestations=True)
+    return policy
+
+
+def _baseline(options: ScanOptions, lock: Lock, env: dict[str, str]) -> BaselineDiff | None:
+    selected = (options.groups, options.extras)
+    if options.baseline:
+        baseline = load_lock(options.baseline, include_root=options.include_root)
+        return diff_locks(baseline, lock, env, *selected)
+    if options.baseline_ref:
+        text = gitref.read_at(Path(options.path), options.baseline_ref)
+        if text is None:
+            raise UsageError(
+                f"--baseline-ref: {options.path} does not exist at {options.baseline_ref}"
+            )
+        at_ref = parse_lock(text, f"{options.path}@{options.baseline_ref}")
+        return diff_locks(at_ref, lock, env, *selected)
     return None
 
 
-def serves_ownership(evidence: Iterable[Evidence]) -> frozenset[str]:
-    """The hosts of this scan that publish ownership (PyPI, or an index that answered
-    with ownership roles for some project): there, a project without them is unknown,
-    not a project with no owners."""
-    hosts = set(OWNERSHIP_INDEXES)
-    for item in evidence:
-        project = item.project
-        if isinstance(project, ProjectInfo) and project.roles is not None:
-            hosts.add(urlsplit(project.url).netloc)
-    return frozenset(hosts)
-
-
-def evidence_families(
-    evidence: Evidence, ownership_hosts: frozenset[str] = OWNERSHIP_INDEXES
-) -> dict[str, FamilyState]:
-    """Per family of evidence: evaluated, unknown (with why), or not applicable."""
-    package = evidence.package
-    if not package.source.from_index:
-        why = f"installed from a {package.source.kind.value}"
-        return dict.fromkeys(FAMILIES, FamilyState("not-applicable", why))
-    reason = _not_evaluated_reason(evidence)
-    if reason is not None:
-        return dict.fromkeys(FAMILIES, FamilyState("unknown", reason))
-    if not evidence.release_files:  # not on the index: nothing more to look at
-        na = FamilyState("not-applicable", "release not served by the index")
-        return {
-            "registry": FamilyState("evaluated"),
-            "dependencies": na,
-            "ownership": _ownership_state(evidence.project, ownership_hosts),
-            "provenance": na,
-            "vulnerabilities": FamilyState("unknown", "release not served: no advisory lookup"),
-        }
-    return {
-        "registry": FamilyState("evaluated"),
-        "dependencies": _dependencies_state(evidence.metadata),
-        "ownership": _ownership_state(evidence.project, ownership_hosts),
-        "provenance": _provenance_state(evidence),
-        "vulnerabilities": _vulnerability_state(evidence),
-    }
-
-
-def _ownership_state(
-    project: ProjectInfo | Missing | Unavailable, hosts: frozenset[str]
-) -> FamilyState:
-    if isinstance(project, ProjectInfo) and project.roles is not None:
-        return FamilyState("evaluated")
-    served = isinstance(project, ProjectInfo | Missing) and urlsplit(project.url).netloc in hosts
-    what = (
-        f"no project JSON ({project.url} answered 404)"
-        if isinstance(project, Missing)
-        else "the project JSON has no ownership data"
+def _weakened_policy(options: ScanOptions, policy: Policy) -> tuple[str, ...]:
+    """With --baseline-ref: how the policy file of this change is weaker than the one
+    at the ref (the policy file is part of the pull request, like the lock)."""
+    ref = options.baseline_ref
+    if not ref or policy.source is None:
+        return ()
+    text = gitref.read_at(Path(policy.source), ref)
+    known = {s.id: s.thresholds for s in CATALOG}
+    base = policy_from_text(text, f"{policy.source}@{ref}", known) if text else Policy()
+    head = load_policy(Path(policy.source), known)
+    defaults = {s.id: s.severity for s in CATALOG}
+    return tuple(
+        f"policy {policy.source} is weaker than at {ref}: {change}"
+        for change in weakening(base, head, defaults)
     )
-    if served:
-        return FamilyState("unknown", f"{what}, although this index publishes ownership")
-    return FamilyState("not-applicable", f"{what}: the index does not publish ownership")
 
 
-def _vulnerability_state(evidence: Evidence) -> FamilyState:
-    report = evidence.vulnerabilities
-    if report is None:
-        return FamilyState("unknown", "no advisory source was queried")
-    if isinstance(report.advisories, Unavailable):
-        return FamilyState("unknown", report.advisories.reason)
-    return FamilyState("evaluated", f"answered by {report.source}")
+def _record(store: Store, result: ScanResult, options: ScanOptions) -> int:
+    kept = {
+        "index_url": result.index_url,
+        "offline": options.offline,
+        "python_version": result.environment.get("python_full_version"),
+        "platform": result.environment.get("sys_platform"),
+    }
+    path = Path(options.path)
+    return store.record_scan(
+        {
+            "started_at": result.started_at.isoformat(),
+            "input": str(path.resolve()),
+            "input_sha256": hashlib.sha256(path.read_bytes()).hexdigest()
+            if path.is_file() and not options.environment
+            else None,
+            "format": result.format,
+            "options": json.dumps(kept, sort_keys=True),
+            "packages": len(result.packages),
+            "exit_code": result.verdict.exit_code,
+        },
+        document(result),
+        result,
+        observe=not options.offline,  # cached answers are not a new observation
+    )
 
 
-def _dependencies_state(metadata: CoreMetadata | Unavailable | None) -> FamilyState:
-    if isinstance(metadata, Unavailable):
-        return FamilyState("unknown", f"core metadata: {metadata.reason}")
-    if metadata is None:
-        return FamilyState("unknown", "no file to read core metadata from")
-    if not metadata.dependencies_known:  # the documented exception: unknown, not gated
-        return FamilyState(
-            "unknown", "sdist declares its dependencies dynamic (build needed)", gated=False
+def _write_request_log(client: HttpClient, path: str) -> None:
+    lines = [
+        json.dumps(
+            {
+                "url": r.url,
+                "status": r.status,
+                "bytes": r.bytes,
+                "seconds": round(r.seconds, 4),
+                "source": r.source,
+                "range": r.byte_range,
+            }
         )
-    return FamilyState("evaluated")
-
-
-def _provenance_state(evidence: Evidence) -> FamilyState:
-    if evidence.provenance is None:
-        return FamilyState("unknown", "provenance was not looked up")
-    unknown = [f for f in evidence.provenance.files if f.state == "unknown"]
-    if unknown:
-        return FamilyState("unknown", unknown[0].reason)
-    return FamilyState("evaluated")
-
-
-def _urls(evidence: Evidence) -> dict[str, str]:
-    urls: dict[str, str] = {}
-    if isinstance(evidence.files, ProjectFiles | Missing):
-        urls["simple"] = evidence.files.url
-    if isinstance(evidence.project, ProjectInfo | Missing):
-        urls["project"] = evidence.project.url
-    if isinstance(evidence.metadata, CoreMetadata):
-        urls["metadata"] = evidence.metadata.source_url
-    if evidence.package.source.kind is not SourceKind.INDEX and evidence.package.source.location:
-        urls["source"] = evidence.package.source.location
-    return urls
-
-
-def _with_graph_figures(
-    reports: list[PackageReport], graph: DependencyGraph
-) -> list[PackageReport]:
-    """Path risk (lowest score on any path from a direct dependency) and blast radius
-    (how many direct dependencies reach the package), in one pass over the graph's
-    condensation in topological order: linear in its size (a 5,000-line requirements
-    file made the per-package ancestor walks quadratic)."""
-    scores = {r.name: r.score for r in reports}
-    condensed = nx.condensation(graph.graph)
-    members = condensed.graph["mapping"]  # node -> component
-    root_bits = {root: 1 << i for i, root in enumerate(graph.roots)}
-    risk: dict[int, float | None] = {}
-    reached: dict[int, int] = {}
-    for component in nx.topological_sort(condensed):
-        nodes = condensed.nodes[component]["members"]
-        known = [s for n in nodes if (s := scores.get(n)) is not None]
-        bits = 0
-        for n in nodes:
-            bits |= root_bits.get(n, 0)
-        for parent in condensed.predecessors(component):
-            if risk[parent] is not None:
-                known.append(risk[parent])  # type: ignore[arg-type]
-            bits |= reached[parent]
-        risk[component] = min(known) if known else None
-        reached[component] = bits
-    return [
-        replace(
-            report,
-            path_risk=risk[members[report.name]] if report.name in members else report.score,
-            blast_radius=reached[members[report.name]].bit_count() if report.name in members else 0,
-        )
-        for report in reports
+        for r in client.log.records
     ]
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")

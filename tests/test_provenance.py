@@ -251,3 +251,41 @@ def test_verification_never_touches_the_network(monkeypatch):
 def test_malformed_provenance_is_invalid_with_a_reason(body):
     result = pep740.verify("x-1.0.tar.gz", "0" * 64, body)
     assert result.state == "invalid" and result.reason
+
+
+def test_a_verifier_error_is_tried_again_on_the_next_scan(capsys, index, tmp_path, monkeypatch):
+    """A sigstore trust-root error is not the file's fault: the next scan verifies
+    again (it was kept as a permanent `unknown`, failing --require-attestations forever)."""
+    real = (FIXTURES / "sampleproject-4.0.0.tar.gz.provenance").read_bytes()
+    serve_pep740(index, {"sampleproject-4.0.0.tar.gz": real})
+    original = pep740.verify
+    monkeypatch.setattr(
+        pep740,
+        "verify",
+        lambda filename, sha256, body, url=None: pep740.FileProvenance(
+            filename, sha256, "unknown", "verifier error: trust root unavailable", url=url
+        ),
+    )
+    _, _, package = scan(capsys, index, tmp_path)
+    assert package["provenance"] == {"unknown": 1, "none": 1}
+    monkeypatch.setattr(pep740, "verify", original)
+    _, _, package = scan(capsys, index, tmp_path)
+    assert package["provenance"] == {"verified": 1, "none": 1}
+
+
+def test_refresh_reaches_derived_values(capsys, index, tmp_path, monkeypatch):
+    real = (FIXTURES / "sampleproject-4.0.0.tar.gz.provenance").read_bytes()
+    serve_pep740(index, {"sampleproject-4.0.0.tar.gz": real})
+    calls = []
+    original = pep740.verify
+
+    def counted(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(pep740, "verify", counted)
+    scan(capsys, index, tmp_path)
+    scan(capsys, index, tmp_path)
+    assert len(calls) == 1  # a verified answer for these bytes is kept
+    scan(capsys, index, tmp_path, "sampleproject==4.0.0\n", "--refresh")
+    assert len(calls) == 2  # --refresh computes it again

@@ -182,9 +182,9 @@ def test_path_risk_and_blast_radius_match_their_definition_on_random_graphs(seed
     per-package ancestor walk it replaced, cycles and unscored packages included."""
     from dataclasses import replace
 
+    from scanner.evaluate import _with_graph_figures
     from scanner.models import INDEX_SOURCE, PackageReport
     from scanner.resolve import DependencyGraph
-    from scanner.scan import _with_graph_figures
 
     rng = random.Random(seed)
     names = [f"p{i}" for i in range(rng.randint(1, 40))]

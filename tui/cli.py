@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from scanner import cli as scanner_cli
+from scanner import scan
 from scanner.errors import TrustscanError, UsageError
 from scanner.report.json import to_dict
 from scanner.store import Store
@@ -44,7 +45,7 @@ def run_tui(argv: list[str]) -> int:
     parser.add_argument("--scan", type=int, help="open this stored scan (see `trustscan scans`)")
     parser.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
     own, rest = parser.parse_known_args(argv)
-    store = Store(own.db) if own.db else Store()
+    store = Store(scanner_cli.store_path(own.db))
     history = _history(store)
     from tui.app import TrustscanApp  # Textual loads only here
 
@@ -54,15 +55,19 @@ def run_tui(argv: list[str]) -> int:
             raise UsageError(f"no scan {own.scan} in the store ({store.path})")
         TrustscanApp(report=report, history=history).run()
         return 0
-    scan_args = scanner_cli.build_parser().parse_args(
-        ["scan", *rest, *(["--db", own.db] if own.db else []), "--no-progress"]
+    # The scan options are the CLI's, resolved (and checked) before the app starts.
+    options = scanner_cli.scan_options(
+        scanner_cli.build_parser().parse_args(
+            ["scan", *rest, *(["--db", own.db] if own.db else []), "--no-progress"]
+        ),
+        announce=False,
     )
 
     def runner(progress: Any) -> tuple[dict[str, Any], int | None]:
-        result, scan_id = scanner_cli.execute_scan(scan_args, progress)
+        result, scan_id = scan.run(options, progress)
         return to_dict(result), scan_id
 
-    TrustscanApp(runner=runner, label=scan_args.path or "the lockfile here", history=history).run()
+    TrustscanApp(runner=runner, label=options.path, history=history).run()
     return 0
 
 

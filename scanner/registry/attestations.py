@@ -66,6 +66,8 @@ def file_provenance(index: Index, files: ProjectFiles, file: DistFile) -> FilePr
         key,
         lambda: pep740.encode(pep740.verify(file.filename, digest, response.body, url)),
         network=False,
+        # verified or invalid is the answer for these bytes; a verifier error is not
+        keep=lambda body: pep740.decode(body).state != "unknown",
     )
     return pep740.decode(result)
 

@@ -25,10 +25,11 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from scanner import __version__
+from scanner.cache import CachedResponse, ResponseCache
 from scanner.errors import FetchError, TooLarge
 
 if TYPE_CHECKING:
@@ -79,31 +80,6 @@ class Response:
 
 
 @dataclass(frozen=True, slots=True)
-class CachedResponse:
-    key: str
-    url: str
-    status: int
-    content_type: str
-    etag: str | None
-    last_modified: str | None
-    fetched_at: float
-    body: bytes
-    # Changes whenever a new body is stored (not on a 304): views built from a body
-    # name the generation they were built from.
-    generation: str | None = None
-
-
-class ResponseCache(Protocol):
-    """Where responses are kept between scans (the store implements it)."""
-
-    def lookup(self, key: str, body: bool = True) -> CachedResponse | None:
-        """The entry under `key`; with `body=False`, without its body (b"")."""
-        ...
-
-    def save(self, entry: CachedResponse) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
 class RequestRecord:
     url: str
     status: int | None
@@ -135,6 +111,7 @@ class ClientConfig:
     jobs: int = 8
     offline: bool = False
     deadline: float | None = None  # time.monotonic() after which no request is made
+    refresh: bool = False  # recompute derived values too (--refresh)
 
 
 class _Watchdog:
@@ -372,6 +349,7 @@ class HttpClient:
         compute: Callable[[], bytes],
         network: bool = True,
         lasting: tuple[type[FetchError], ...] = (),
+        keep: Callable[[bytes], bool] | None = None,
     ) -> bytes:
         """Bytes computed from remote data (METADATA read out of a wheel, a verification
         result), cached: immutable like the files they come from, so `--offline` can
@@ -379,10 +357,14 @@ class HttpClient:
 
         `lasting` failures (an archive refused, a file over its bound) will recur for
         the same immutable file: they are kept as the answer and raised again, rather
-        than downloaded again by every scan.
+        than downloaded again by every scan. `keep` lets the producer decide whether a
+        value lasts (a verifier's passing error does not: the next scan tries again).
+        `refresh` (--refresh) computes every value again.
         """
         cache_key = f"derived {key}"
         cached = self.cache.lookup(cache_key) if self.cache is not None else None
+        if cached is not None and self.config.refresh and not self.config.offline:
+            cached = None
         if cached is not None:
             if cached.status == _FAILED:
                 kinds = {kind.__name__: kind for kind in lasting}
@@ -409,7 +391,7 @@ class HttpClient:
                 )
                 self.cache.save(failure)
             raise
-        if self.cache is not None:
+        if self.cache is not None and (keep is None or keep(body)):
             self.cache.save(CachedResponse(cache_key, key, 200, "", None, None, time.time(), body))
         return body
 

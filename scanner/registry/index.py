@@ -42,10 +42,10 @@ from scanner.models import (
     metadata_file,
     representative,
 )
+from scanner.options import DEFAULT_INDEX
 from scanner.registry.http import HttpClient, Response, private_hosts_of
 
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
-DEFAULT_INDEX = "https://pypi.org/"
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".tar", ".egg", ".exe")
 
 

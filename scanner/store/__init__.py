@@ -8,7 +8,6 @@ scan writes. One connection serves all threads, guarded by a lock.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from scanner.cache import CachedResponse
 from scanner.errors import StoreError
 from scanner.models import OwnerRole, OwnershipObservation, ScanResult
-from scanner.registry.http import CachedResponse
 from scanner.store.cache import HttpCache
 from scanner.store.history import observation_from_row, observe_owners, record_history
 from scanner.store.schema import SCHEMA
@@ -33,17 +32,14 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 
-def default_path() -> Path:
-    """`TRUSTSCAN_DB`, else trustscan.db in the user data directory."""
-    configured = os.environ.get("TRUSTSCAN_DB")
-    if configured:
-        return Path(configured)
+def default_store_path() -> Path:
+    """trustscan.db in the user data directory (the CLI resolves --db and TRUSTSCAN_DB)."""
     return Path(platformdirs.user_data_dir("trustscan", appauthor=False)) / "trustscan.db"
 
 
 class Store:
     def __init__(self, path: Path | str | None = None) -> None:
-        target = Path(path) if path is not None else default_path()
+        target = Path(path) if path is not None else default_store_path()
         self.path = target
         self._lock = threading.RLock()
         try:
@@ -134,7 +130,7 @@ class Store:
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    # --- HTTP cache (implements scanner.registry.http.ResponseCache) -----------
+    # --- HTTP cache (implements scanner.cache.ResponseCache) -----------
 
     def lookup(self, key: str, body: bool = True) -> CachedResponse | None:
         return self.cache.lookup(key, body)

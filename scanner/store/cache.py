@@ -24,8 +24,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from scanner.cache import CachedResponse
 from scanner.errors import StoreError
-from scanner.registry.http import CachedResponse
 
 COLUMNS = "key, url, status, content_type, etag, last_modified, fetched_at, generation"
 _INSERT = (

@@ -170,7 +170,7 @@ def test_a_crash_is_not_a_verdict(capsys, tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise KeyError("boom")
 
-    monkeypatch.setattr(scanner.cli, "execute_scan", broken)
+    monkeypatch.setattr(scanner.cli, "run", broken)
     lock = tmp_path / "requirements.txt"
     lock.write_text("six==1.16.0\n")
     code = main(["scan", str(lock)])

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from scanner.cache import CachedResponse
 from scanner.errors import StoreError
-from scanner.registry.http import CachedResponse
 from scanner.store import Store
 
 
