@@ -29,11 +29,12 @@ from scanner.models import ScanResult, Severity
 from scanner.options import ScanOptions
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
 from scanner.registry.advisories import DEFAULT_OSV
-from scanner.registry.provenance_report import render_provenance
+from scanner.registry.attestations import project_provenance
 from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation, render_signal_doc
 from scanner.report.history import render_diff, render_history, render_scans
 from scanner.report.json import summary_counts
+from scanner.report.provenance import render_provenance
 from scanner.scan import Progress, run
 from scanner.store import Store, default_store_path
 from scanner.store.history import parse_records
@@ -351,11 +352,11 @@ def _provenance(args: argparse.Namespace) -> int:
     store = Store(store_path(args.db))
     client = HttpClient(ClientConfig(offline=args.offline), cache=store)
     try:
-        text = render_provenance(Index(client, index_url), name.strip(), version.strip() or None)
+        found = project_provenance(Index(client, index_url), name.strip(), version.strip() or None)
     finally:
         client.close()
         store.close()
-    sys.stdout.write(text)
+    sys.stdout.write(render_provenance(found))
     return 0
 
 

@@ -616,3 +616,13 @@ def email_addresses(*fields: str | None) -> frozenset[str]:
     from email.utils import getaddresses
 
     return frozenset(a.lower() for _, a in getaddresses([f or "" for f in fields]) if "@" in a)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectProvenance:
+    """What `trustscan provenance` shows: the pinned release and the earlier ones read."""
+
+    project: str
+    index: str
+    api_version: str
+    releases: tuple[ReleaseProvenance, ...]

@@ -24,8 +24,3 @@ class ScanFinished(Message):
 @dataclass
 class ScanFailed(Message):
     reason: str
-
-
-@dataclass
-class PackageSelected(Message):
-    name: str

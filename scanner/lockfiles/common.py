@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from packaging.version import InvalidVersion, Version
 
@@ -21,15 +20,6 @@ def index_source(url: str | None) -> PackageSource:
     if not url or url.rstrip("/") in PUBLIC_INDEXES:
         return INDEX_SOURCE if not url else PackageSource(SourceKind.INDEX, url)
     return PackageSource(SourceKind.OTHER_INDEX, url)
-
-
-def file_host_source(url: str) -> PackageSource | None:
-    """Another index, when an artifact URL is on a host that is not PyPI's."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if host and host not in PUBLIC_FILE_HOSTS:
-        return PackageSource(SourceKind.OTHER_INDEX, f"{parts.scheme}://{host}")
-    return None
 
 
 def table_lines(text: str, header: str, name_key: str = "name") -> list[int]:

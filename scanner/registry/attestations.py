@@ -15,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from scanner import provenance as pep740
-from scanner.errors import FetchError
+from scanner.errors import FetchError, UsageError
 from scanner.models import (
     DistFile,
     FileProvenance,
+    Missing,
     ProjectFiles,
+    ProjectProvenance,
     ReleaseProvenance,
     representative,
 )
@@ -100,8 +103,23 @@ def earlier_provenance(
     return tuple(found)
 
 
-def parse_version(text: str) -> Version | None:
+def project_provenance(index: Index, name: str, version_text: str | None) -> ProjectProvenance:
+    """The provenance of `name`'s release `version_text` (default: the newest with
+    files), file by file, and of the earlier releases the drift signals read."""
+    project = canonicalize_name(name)
     try:
-        return Version(text)
+        files = index.files(project)
+    except FetchError as e:
+        raise UsageError(f"{name}: could not fetch the index page: {e.reason}") from e
+    if isinstance(files, Missing):
+        raise UsageError(f"{name}: not on the index ({files.url})")
+    versions = sorted({f.version for f in files.files if f.version})
+    try:
+        version = Version(version_text) if version_text else (versions[-1] if versions else None)
     except InvalidVersion:
-        return None
+        version = None
+    if version is None or version not in versions:
+        raise UsageError(f"{name}: no release {version_text or ''} with files on the index".strip())
+    pinned = release_provenance(index, files, version, files.release(version))
+    releases = (pinned, *earlier_provenance(index, files, version))
+    return ProjectProvenance(project, index.base, files.api_version, releases)

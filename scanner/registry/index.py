@@ -514,7 +514,3 @@ def _pairs(value: object) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, Mapping):
         return ()
     return tuple((str(k), str(v)) for k, v in value.items() if isinstance(v, str))
-
-
-def same_host(a: str, b: str) -> bool:
-    return urlsplit(a).netloc == urlsplit(b).netloc
