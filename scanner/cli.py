@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sqlite3
 import stat
 import sys
@@ -508,8 +509,9 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def summary_line(result: ScanResult) -> str:
+    """One line on stderr: counts, the verdict and, when it could not evaluate, what."""
     c = summary_counts(result)
-    return (
+    line = (
         f"trustscan: {c['packages']} packages, {c['evaluated']} evaluated, "
         f"{c['not_evaluated']} not evaluated, {c['with_findings']} with findings; "
         f"provenance of {c['files_provenance_verified']} files verified, "
@@ -518,3 +520,30 @@ def summary_line(result: ScanResult) -> str:
         f"{c['vulnerabilities_unknown']}; verdict: {result.verdict.label} "
         f"(exit {result.verdict.exit_code}) in {result.seconds:.1f} s"
     )
+    if result.verdict.exit_code == 3:
+        line += f" -- {unevaluated_summary(result.verdict.reasons)}"
+    return line
+
+
+def unevaluated_summary(reasons: Sequence[str]) -> str:
+    """What kept the gate from evaluating, counted, with what to do about it."""
+    unknown: dict[str, int] = {}
+    not_evaluated = 0
+    for reason in reasons:
+        if ": not evaluated (" in reason:
+            not_evaluated += 1
+        elif match := _UNKNOWN.search(reason):
+            unknown[match.group(1)] = unknown.get(match.group(1), 0) + 1
+    parts = [f"{n} package{'s' * (n != 1)} not evaluated" for n in [not_evaluated] if n]
+    parts += [f"{family} unknown for {n}" for family, n in unknown.items()]
+    hints = []
+    if "vulnerabilities" in unknown:
+        hints.append("no advisory source answered: give one with --advisory-db PATH")
+    if not_evaluated:
+        hints.append("--format json or `trustscan explain NAME` says why for each")
+    if not parts:
+        parts = [r for r in reasons[:1]] or ["nothing in the input applies"]
+    return "could not evaluate: " + ", ".join(parts) + ("; " + "; ".join(hints) if hints else "")
+
+
+_UNKNOWN = re.compile(r": (\w+) unknown \(")

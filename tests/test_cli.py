@@ -34,6 +34,9 @@ def test_clean_lock_is_fully_evaluated_but_fails_closed_on_unknown_vulnerabiliti
     assert code == 3 and report["verdict"]["label"] == "not evaluated"
     assert "vulnerabilities unknown" in report["verdict"]["reasons"][0]
     assert "8 packages, 8 evaluated" in err and "exit 3" in err
+    # never "0 not evaluated ... verdict: not evaluated" with no word of why
+    assert "could not evaluate: vulnerabilities unknown for 8" in err
+    assert "give one with --advisory-db PATH" in err
 
 
 def test_allow_unevaluated_passes(capsys, index):
@@ -108,9 +111,12 @@ def test_offline_rescan_matches_online(capsys, index):
 def test_text_output_is_one_row_per_package(capsys, index):
     code, out, _ = run(capsys, str(LOCKS / "warehouse-deploy.txt"), "--index-url", index.url)
     assert code == 3
-    rows = out.strip().splitlines()
+    table, _, why = out.partition("\n\n")
+    rows = table.splitlines()
     assert rows[0].split()[:3] == ["package", "version", "score"]
     assert len(rows) == 1 + 8
+    assert why.startswith("verdict: not evaluated (exit 3)\nbecause:\n")
+    assert "policy: the defaults (no policy file found)" in why
 
 
 def test_output_file_is_written_only_when_complete(capsys, index, tmp_path):

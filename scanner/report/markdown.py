@@ -79,4 +79,11 @@ def render_markdown(result: ScanResult) -> str:
         lines += ["<details><summary>Why this verdict</summary>", ""]
         lines += [f"- {md(reason, 300)}" for reason in result.verdict.reasons[:50]]
         lines += ["", "</details>", ""]
+    lines += [f"Policy: {md(result.policy_source) or 'the defaults (no policy file found)'}", ""]
+    if result.notes:
+        lines += ["<details><summary>Notes</summary>", ""]
+        lines += [f"- {md(note, 300)}" for note in result.notes[:50]]
+        if len(result.notes) > 50:
+            lines.append(f"- … and {len(result.notes) - 50} more (the JSON report lists them all)")
+        lines += ["", "</details>", ""]
     return "\n".join(lines)

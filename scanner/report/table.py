@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from scanner.models import PackageReport, ScanResult, Severity
 from scanner.text import inert
@@ -49,6 +50,46 @@ def _row(p: PackageReport) -> tuple[str, ...]:
     )
 
 
+SHOWN = 20  # reasons and notes listed before "and N more"
+
+
+def why(result: ScanResult) -> list[str]:
+    """What a person needs beside the table: why the verdict is what it is, what the
+    input itself was found to do, the policy that judged it, what changed against a
+    baseline, and the notes (what was narrowed, left out, resolved, asked)."""
+    verdict = result.verdict
+    lines = [f"verdict: {verdict.label} (exit {verdict.exit_code})"]
+    lines += _listed("because", verdict.reasons)
+    lines += _listed(
+        "the lockfile itself",
+        [f"{f.severity.label} {f.signal}: {f.message}" for f in result.input_findings],
+    )
+    lines.append(f"policy: {result.policy_source or 'the defaults (no policy file found)'}")
+    if result.baseline is not None:
+        b = result.baseline
+        lines.append(
+            f"against {b.baseline}: {len(b.added)} added, {len(b.changed)} changed, "
+            f"{len(b.removed)} removed (only added and changed packages are gated)"
+        )
+        lines += _listed("added", b.added)
+        lines += _listed("changed", [f"{n} {old} -> {new}" for n, old, new in b.changed])
+        lines += _listed("removed", b.removed)
+    lines += _listed("notes", result.notes)
+    return [inert(line, 500) for line in lines]
+
+
+def _listed(title: str, items: Sequence[str]) -> list[str]:
+    if not items:
+        return []
+    shown = [f"  - {item}" for item in items[:SHOWN]]
+    more = (
+        [f"  … and {len(items) - SHOWN} more (--format json lists them all)"]
+        if len(items) > SHOWN
+        else []
+    )
+    return [f"{title}:", *shown, *more]
+
+
 def render_table(result: ScanResult) -> str:
     from rich.console import Console  # only a terminal needs rich: import it then
     from rich.table import Table
@@ -65,7 +106,9 @@ def render_table(result: ScanResult) -> str:
             cells[2].stylize("magenta")
         table.add_row(*cells)
     buffer = io.StringIO()
-    Console(file=buffer, force_terminal=True, width=160, highlight=False).print(table)
+    console = Console(file=buffer, force_terminal=True, width=160, highlight=False)
+    console.print(table)
+    console.print(Text("\n".join(why(result))))  # Text(): never parsed as markup
     return buffer.getvalue()
 
 
@@ -76,4 +119,4 @@ def render_plain(result: ScanResult) -> str:
     for row in rows:
         head = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
         lines.append(f"{head}  {row[-1]}".rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join([*lines, "", *why(result)]) + "\n"
