@@ -36,6 +36,7 @@ from scanner.report.explain import render_catalog, render_explanation, render_si
 from scanner.report.history import render_diff, render_history, render_scans
 from scanner.report.json import summary_counts
 from scanner.report.provenance import render_provenance
+from scanner.report.table import render_table, why
 from scanner.scan import Progress, run
 from scanner.store import Store, default_store_path
 from scanner.store.history import parse_records
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trustscan",
         description="Dependency and package-registry trust scanner for Python lockfiles.",
     )
-    parser.add_argument("--version", action="version", version=f"trustscan {__version__}")
+    parser.add_argument("--version", "-V", action="version", version=f"trustscan {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     s = commands.add_parser("scan", help="scan a lockfile and report trust signals")
@@ -146,6 +147,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail on packages without PEP 740 attestations, and on unknown provenance",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    for extra in ("json", "sarif", "markdown", "text"):  # several reports from one scan
+        s.add_argument(f"--{extra}", metavar="FILE", help=f"also write the {extra} report to FILE")
+    s.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour in the table: auto (a terminal, unless NO_COLOR is set), always, never",
+    )
+    noise = s.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", "-q", action="store_true", help="nothing on stderr but errors")
+    noise.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="also the verdict's reasons and notes on stderr",
+    )
     s.add_argument("--request-log", help=argparse.SUPPRESS)  # JSON Lines, for `make bench`
 
     e = commands.add_parser("explain", help="a package's score, finding by finding (last scan)")
@@ -275,15 +292,34 @@ def exit_fast(code: int) -> NoReturn:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    if args.output:
-        check_output(args.output)
-    options = scan_options(args)
-    progress = None if args.no_progress else _progress_bar()
+    outputs = {
+        fmt: path for fmt in ("json", "sarif", "markdown", "text") if (path := getattr(args, fmt))
+    }
+    for path in [args.output, *outputs.values()]:
+        if path:
+            check_output(path)  # before any work: a bad path is exit 2, not a lost scan
+    options = scan_options(args, announce=not args.quiet)
+    progress = None if args.no_progress or args.quiet else _progress_bar()
     result, _ = run(options, progress)
-    fmt = args.format or ("table" if sys.stdout.isatty() else "text")
-    _emit(FORMATS[fmt](result), args.output)
-    print(summary_line(result), file=sys.stderr)
+    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "text")
+    color = _color(args.color, to_terminal=args.output is None and sys.stdout.isatty())
+    main_report = render_table(result, color) if fmt == "table" else FORMATS[fmt](result)
+    _emit(main_report, args.output)
+    for extra, path in outputs.items():
+        _emit(FORMATS[extra](result), path)
+    if args.verbose:
+        for line in why(result):
+            print(f"trustscan: {line}", file=sys.stderr)
+    if not args.quiet:
+        print(summary_line(result), file=sys.stderr)
     return result.verdict.exit_code
+
+
+def _color(choice: str, to_terminal: bool) -> bool:
+    """--color: always, never, or auto (a terminal, and NO_COLOR unset: no-color.org)."""
+    if choice != "auto":
+        return choice == "always"
+    return to_terminal and not os.environ.get("NO_COLOR")
 
 
 def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions:
@@ -427,10 +463,11 @@ def _progress_bar() -> Progress | None:
     """A rich bar on stderr, shown only once the scan has run for a second."""
     if not sys.stderr.isatty():
         return None
+    from rich.console import Console
     from rich.progress import Progress as Bar
 
     started = time.monotonic()
-    bar = Bar(transient=True)
+    bar = Bar(transient=True, console=Console(stderr=True))  # stdout holds only the report
     task = bar.add_task("scanning", total=None)
 
     def update(done: int, total: int, name: str) -> None:

@@ -207,3 +207,50 @@ def test_the_command_exits_fast_with_everything_written(index, tmp_path):
         len(store.scans()) == 2
         and store.lookup(f"application/json {index.url}pypi/packaging/json") is not None
     )
+
+
+def test_several_reports_from_one_scan(capsys, index, tmp_path):
+    sarif, markdown, report = tmp_path / "a.sarif", tmp_path / "b.md", tmp_path / "c.json"
+    code, out, _ = run(
+        capsys,
+        str(LOCKS / "warehouse-deploy.txt"),
+        "--index-url",
+        index.url,
+        "--format",
+        "text",
+        "--sarif",
+        str(sarif),
+        "--markdown",
+        str(markdown),
+        "--json",
+        str(report),
+    )
+    assert code == 3
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert markdown.read_text().startswith("## trustscan: not evaluated (exit 3)")
+    assert json.loads(report.read_text())["summary"]["packages"] == 8
+    assert out.startswith("package  ")  # stdout holds the one report, from its first byte
+
+
+def test_quiet_is_quiet_and_version_has_a_short_flag(capsys, index):
+    code, _, err = run(capsys, str(LOCKS / "warehouse-deploy.txt"), "--index-url", index.url, "-q")
+    assert code == 3 and err == ""
+    with pytest.raises(SystemExit):
+        main(["-V"])
+    assert capsys.readouterr().out.startswith("trustscan ")
+
+
+@pytest.mark.parametrize(("choice", "escapes"), [("never", False), ("always", True)])
+def test_color_is_asked_for_not_assumed(capsys, index, tmp_path, choice, escapes):
+    target = tmp_path / "table.txt"
+    args = ["--index-url", index.url, "--format", "table", "-o", str(target), "--color", choice]
+    run(capsys, str(LOCKS / "warehouse-deploy.txt"), *args)
+    assert ("\x1b[" in target.read_text()) is escapes
+
+
+def test_no_color_is_honoured(capsys, index, monkeypatch):
+    from scanner.cli import _color
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _color("auto", to_terminal=True) is False
+    assert _color("always", to_terminal=False) is True

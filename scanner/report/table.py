@@ -90,7 +90,8 @@ def _listed(title: str, items: Sequence[str]) -> list[str]:
     return [f"{title}:", *shown, *more]
 
 
-def render_table(result: ScanResult) -> str:
+def render_table(result: ScanResult, color: bool = True) -> str:
+    """The rich table; `color=False` draws it without escape codes."""
     from rich.console import Console  # only a terminal needs rich: import it then
     from rich.table import Table
     from rich.text import Text
@@ -106,7 +107,14 @@ def render_table(result: ScanResult) -> str:
             cells[2].stylize("magenta")
         table.add_row(*cells)
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, width=160, highlight=False)
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        width=160,
+        highlight=False,
+    )
     console.print(table)
     console.print(Text("\n".join(why(result))))  # Text(): never parsed as markup
     return buffer.getvalue()
