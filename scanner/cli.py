@@ -19,12 +19,13 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from packaging.utils import canonicalize_name
 
 from scanner import __version__
 from scanner.errors import StoreError, TrustscanError, UsageError
+from scanner.lockfiles import FORMATS as INPUT_FORMATS
 from scanner.lockfiles import MAX_INPUT_BYTES, find_lockfile, read_text
 from scanner.models import ScanResult, Severity
 from scanner.options import ScanOptions
@@ -54,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = commands.add_parser("scan", help="scan a lockfile and report trust signals")
     s.add_argument("path", nargs="?", help="lockfile (default: found in the current directory)")
     s.add_argument("--format", choices=sorted(FORMATS), help="report format (default: table)")
+    s.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        help="the input's format, when its name and content do not tell",
+    )
     source = s.add_mutually_exclusive_group()
     source.add_argument(
         "--env", action="store_true", help="scan this interpreter's installed distributions"
@@ -167,7 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = commands.add_parser("explain", help="a package's score, finding by finding (last scan)")
     e.add_argument("name")
-    e.add_argument("--input", help="the lockfile whose last scan to read (default: any)")
+    e.add_argument(
+        "--input",
+        help="the lockfile whose last scan to read (default: the lockfile here, "
+        "else the last scan with NAME)",
+    )
     e.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
 
     sig = commands.add_parser(
@@ -344,6 +354,7 @@ def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions
         path=path,
         store=store_path(args.db),
         environment=bool(args.env or args.python),
+        input_format=args.input_format,
         groups=groups,
         extras=extras,
         python_version=args.python_version,
@@ -450,13 +461,24 @@ def _exchange(store: Store, verb: str, file: str | None) -> int:
 def _explain(args: argparse.Namespace) -> int:
     store = Store(store_path(args.db))
     try:
-        report = store.last_report(str(Path(args.input).resolve()) if args.input else None)
+        if args.input:
+            report = store.last_report(str(Path(args.input).resolve()))
+        else:  # the lockfile here, else the last scan that has the package
+            report = _last_report_here(store) or store.last_report_with(args.name)
     finally:
         store.close()
     if report is None:
         raise UsageError("no scan in the store yet: run `trustscan scan` first")
     sys.stdout.write(render_explanation(report, args.name))
     return 0
+
+
+def _last_report_here(store: Store) -> dict[str, Any] | None:
+    try:
+        here = find_lockfile(Path.cwd())
+    except UsageError:
+        return None
+    return store.last_report(str(here.resolve()))
 
 
 def _progress_bar() -> Progress | None:

@@ -24,6 +24,7 @@ class ScanOptions:
     path: str  # the lockfile (found already when none was named), or the interpreter
     store: Path  # the evidence store
     environment: bool = False  # `path` is an interpreter whose site-packages to scan
+    input_format: str | None = None  # None: told by the file's name, then its content
     # what to scan
     groups: frozenset[str] = frozenset()
     extras: frozenset[str] = frozenset()

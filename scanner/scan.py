@@ -160,12 +160,17 @@ def _collect(
                 pending.append(package)
     if pending:
         return_large_blocks()
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             futures = [
                 pool.submit(collect_evidence, index_for(p), p, vuln_sources) for p in pending
             ]
             for future in as_completed(futures):
                 done(future.result())
+        except BaseException:  # Ctrl-C, a cancelled TUI scan: drop what has not started
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
     return results
 
 
@@ -174,7 +179,7 @@ def run(options: ScanOptions, progress: Progress | None = None) -> tuple[ScanRes
     if options.environment:
         lock = parse_environment(site_packages(options.path), options.path)
     else:
-        lock = load_lock(options.path, include_root=options.include_root)
+        lock = load_lock(options.path, options.input_format, include_root=options.include_root)
     try:
         env = target_environment(options.python_version, options.platform)
     except ValueError as e:

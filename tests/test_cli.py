@@ -254,3 +254,60 @@ def test_no_color_is_honoured(capsys, index, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     assert _color("auto", to_terminal=True) is False
     assert _color("always", to_terminal=False) is True
+
+
+def test_an_input_whose_format_cannot_be_told_is_refused(capsys, tmp_path):
+    hostname = tmp_path / "hostname"
+    hostname.write_text("vm\n")
+    assert main(["scan", str(hostname), "--offline"]) == 2
+    assert "--input-format" in capsys.readouterr().err
+    code = main(["scan", str(hostname), "--offline", "--input-format", "requirements", "-q"])
+    assert code in (2, 3)  # read as requirements now: `vm` is unpinned, not a format error
+
+
+def test_tui_on_a_missing_file_fails_before_going_full_screen(capsys, tmp_path):
+    from tui.cli import main as tui_main
+
+    assert tui_main(["tui", str(tmp_path / "missing.txt")]) == 2
+    assert "No such file" in capsys.readouterr().err
+
+
+def test_explain_reads_the_last_scan_of_the_lockfile_here(capsys, index, tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / "requirements.txt").write_text("six==1.16.0\n")
+    (tmp_path / "other.txt").write_text("gunicorn==26.0.0\n")
+    for lock in (here / "requirements.txt", tmp_path / "other.txt"):
+        run(capsys, str(lock), "--index-url", index.url, "--no-live-advisories", "-q")
+    monkeypatch.chdir(here)
+    assert main(["explain", "six"]) == 0  # the last scan is other.txt's: the one here is used
+    assert capsys.readouterr().out.startswith("six 1.16.0")
+    monkeypatch.chdir(tmp_path)
+    assert main(["explain", "six"]) == 0  # no lockfile here: the last scan that has six
+    assert "requirements.txt" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_ctrl_c_stops_within_a_second(index, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.indexserver import Fault
+
+    for name in ("six", "gunicorn"):  # the index keeps every fetch waiting
+        index.faults[f"/simple/{name}/"] = Fault(action=lambda handler: time.sleep(20))
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\ngunicorn==26.0.0\n")
+    env = {**os.environ, "TRUSTSCAN_DB": str(tmp_path / "db")}
+    argv = [sys.executable, "-m", "scanner", "scan", str(lock), "--index-url", index.url]
+    process = subprocess.Popen(
+        [*argv, "--no-live-advisories"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    time.sleep(1.5)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=10)
+    assert time.monotonic() - sent < 1.5
+    assert process.returncode == 130 and b"interrupted" in err and b"Traceback" not in err

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 from scanner import cli as scanner_cli
 from scanner import scan
 from scanner.errors import TrustscanError, UsageError
+from scanner.lockfiles import read_text
 from scanner.report.json import to_dict
 from scanner.store import Store
 
@@ -39,8 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_tui(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="trustscan tui",
+        usage="trustscan tui [PATH] [--scan ID] [--db DB] [scan options]",
         add_help=True,
-        description="Scan (or open a stored scan) and browse it.",
+        description="Scan PATH (default: the lockfile here), or open a stored scan, and "
+        "browse it in the terminal.",
+        epilog="Every option of `trustscan scan` applies (see `trustscan scan --help`): "
+        "--index-url, --advisory-db, --offline, --groups, --extras, --python-version, "
+        "--platform, --policy, --baseline, ...",
     )
     parser.add_argument("--scan", type=int, help="open this stored scan (see `trustscan scans`)")
     parser.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
@@ -62,6 +68,9 @@ def run_tui(argv: list[str]) -> int:
         ),
         announce=False,
     )
+
+    if not options.environment:
+        read_text(options.path)  # a missing or unreadable input fails here, before full screen
 
     def runner(progress: Any) -> tuple[dict[str, Any], int | None]:
         result, scan_id = scan.run(options, progress)

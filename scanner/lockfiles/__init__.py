@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -90,7 +91,18 @@ def _detect_by_content(text: str) -> str:
             return "uv.lock"
     if "[project]" in head or "[tool.poetry" in head or "[dependency-groups]" in head:
         return "pyproject.toml"
-    return "requirements"
+    if _REQUIREMENT_LINE.search(head):
+        return "requirements"
+    raise UsageError(
+        "cannot tell what kind of input this is by its name or content; "
+        f"name its format with --input-format ({', '.join(FORMATS)})"
+    )
+
+
+# A pinned requirement (`name==1.0`) or a pip option line: what a requirements file holds.
+_REQUIREMENT_LINE = re.compile(
+    r"(?m)^\s*(?:[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?\s*==|-[rcei]\s|--(?:index-url|extra-index-url|requirement|constraint|hash)\b)"
+)
 
 
 def parse_lock(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
+from packaging.utils import canonicalize_name
 
 from scanner.cache import CachedResponse
 from scanner.errors import StoreError
@@ -248,6 +249,21 @@ class Store:
                 )
                 count += 1
         return count
+
+    def last_report_with(self, name: str) -> dict[str, Any] | None:
+        """The last scan whose report has the package `name`."""
+        wanted = canonicalize_name(name)
+        rows = self._rows(
+            "select s.report from scans s join packages p on p.name = ? "
+            "where s.format != 'history-import' and s.id >= p.first_scan "
+            "order by s.id desc limit 20",
+            [wanted],
+        )
+        for row in rows:
+            report = json.loads(row["report"])
+            if any(p.get("name") == wanted for p in report.get("packages", ())):
+                return dict(report)
+        return None
 
     def last_report(self, input_path: str | None = None) -> dict[str, Any] | None:
         where, params = ("and input = ?", [input_path]) if input_path else ("", [])
