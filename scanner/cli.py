@@ -8,6 +8,7 @@ evaluate (under fail-closed), 70 an internal error (a crash is never a verdict),
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import re
@@ -17,16 +18,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from packaging.utils import canonicalize_name
 
-from scanner import __version__
+from scanner import __version__, gitref, trust
 from scanner.errors import StoreError, TrustscanError, UsageError
 from scanner.lockfiles import FORMATS as INPUT_FORMATS
-from scanner.lockfiles import MAX_INPUT_BYTES, find_lockfile, read_text
+from scanner.lockfiles import MAX_INPUT_BYTES, find_lockfile, load_lock, read_text
 from scanner.models import ScanResult, Severity
 from scanner.options import ScanOptions
 from scanner.registry import DEFAULT_INDEX, ClientConfig, HttpClient, Index
@@ -54,6 +56,133 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = commands.add_parser("scan", help="scan a lockfile and report trust signals")
     s.add_argument("path", nargs="?", help="lockfile (default: found in the current directory)")
+    add_scan_options(s)
+
+    t = commands.add_parser(
+        "trust",
+        help="the trust record: record [NAME...|--all], check, diff [--baseline-ref REF], prune",
+    )
+    t.add_argument("action", choices=("record", "check", "diff", "prune"))
+    t.add_argument("names", nargs="*", help="for record: the packages to (re)record")
+    t.add_argument("--all", action="store_true", help="record: every package of the lock")
+    t.add_argument("--lock", dest="path", help="the lockfile (default: found here)")
+    t.add_argument("--approved-by", default="", help="record: who reviewed (free text)")
+    t.add_argument(
+        "--days", type=int, default=365, help="record: how long the approval lasts (at most 365)"
+    )
+    t.add_argument("--notes", help="record: a note kept with the entries written")
+    add_scan_options(t)
+
+    e = commands.add_parser("explain", help="a package's score, finding by finding (last scan)")
+    e.add_argument("name")
+    e.add_argument(
+        "--input",
+        help="the lockfile whose last scan to read (default: the lockfile here, "
+        "else the last scan with NAME)",
+    )
+    e.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+
+    sig = commands.add_parser(
+        "signals", help="the signal catalog, or one signal's documentation: signals [ID]"
+    )
+    sig.add_argument("id", nargs="?", help="a signal id: print its documentation")
+    commands.add_parser(
+        "tui", help="browse a scan's graph in the terminal: trustscan tui [PATH] [--scan ID]"
+    )
+
+    h = commands.add_parser(
+        "history",
+        help="a package's releases, emails, publishers and owners over time; "
+        "or `history export FILE` / `history import FILE` (JSON Lines)",
+    )
+    h.add_argument("name", help="a package name, or 'export' / 'import'")
+    h.add_argument("file", nargs="?", help="for export/import: the JSON Lines file ('-': stdio)")
+    h.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+
+    sc = commands.add_parser("scans", help="past scans in the store")
+    sc.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+    sc.add_argument("--limit", type=int, default=20)
+
+    d = commands.add_parser("diff", help="what changed between two scans (default: the last two)")
+    d.add_argument("scans", nargs="*", type=int, help="SCAN_A SCAN_B")
+    d.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+
+    p = commands.add_parser("provenance", help="PEP 740 provenance of a release, file by file")
+    p.add_argument("spec", help="NAME or NAME==VERSION (default: the newest release)")
+    p.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
+    p.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
+    p.add_argument("--offline", action="store_true", help="answer from the local cache only")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "scan":
+            return _scan(args)
+        if args.command == "explain":
+            return _explain(args)
+        if args.command == "trust":
+            return _trust(args)
+        if args.command == "provenance":
+            return _provenance(args)
+        if args.command in ("history", "scans", "diff"):
+            return _store_command(args)
+        if args.command == "tui":  # the trustscan command starts it: scanner never loads it
+            raise UsageError("the terminal UI starts from the `trustscan` command")
+        if args.command == "signals":
+            sys.stdout.write(render_signal_doc(args.id) if args.id else render_catalog())
+            return 0
+    except TrustscanError as e:
+        report_error(e)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("trustscan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except sqlite3.DatabaseError as e:  # the store went bad under a running command
+        report_error(
+            StoreError(
+                f"the store is damaged ({e}); move it aside (a new one is made) or pass --db"
+            )
+        )
+        return 2
+    except Exception as e:  # a crash must not read as a verdict: its own code, one line
+        return internal_error(e)
+    return 2
+
+
+EXIT_INTERNAL = 70  # EX_SOFTWARE: none of 0-3, so CI can tell a crash from a verdict
+EXIT_INTERRUPTED = 130
+
+
+def report_error(error: TrustscanError) -> None:
+    """An error's diagnostics on stderr, each inert: paths and excerpts come from input."""
+    for line in error.diagnostics():
+        print(f"trustscan: {inert(line, 600)}", file=sys.stderr)
+
+
+def internal_error(error: BaseException) -> int:
+    """One line for a bug, without a traceback (TRUSTSCAN_DEBUG=1 shows it)."""
+    if os.environ.get("TRUSTSCAN_DEBUG"):
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    where = ""
+    if error.__traceback__ is not None:
+        import traceback
+
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        where = f" at {Path(frame.filename).name}:{frame.lineno}"
+    print(
+        f"trustscan: internal error {type(error).__name__}{where}: {inert(error, 300)} "
+        f"(exit {EXIT_INTERNAL}; please report it; TRUSTSCAN_DEBUG=1 shows the traceback)",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
+
+
+def add_scan_options(s: argparse.ArgumentParser) -> None:
+    """The options of `trustscan scan`, shared by `trustscan trust`."""
     s.add_argument("--format", choices=sorted(FORMATS), help="report format (default: table)")
     s.add_argument(
         "--input-format",
@@ -145,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="index whose /pypi/NAME/VERSION/json to ask for vulnerabilities "
         "(env TRUSTSCAN_PYPI_JSON_URL; default: --index-url)",
     )
+    s.add_argument(
+        "--trust",
+        metavar="FILE",
+        help="the trust record (default: supply-chain/trust.toml beside the lockfile)",
+    )
     s.add_argument("--baseline", help="gate only packages added or changed since this lockfile")
     s.add_argument("--baseline-ref", help="like --baseline, reading the same path at this git ref")
     s.add_argument(
@@ -170,111 +304,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="also the verdict's reasons and notes on stderr",
     )
     s.add_argument("--request-log", help=argparse.SUPPRESS)  # JSON Lines, for `make bench`
-
-    e = commands.add_parser("explain", help="a package's score, finding by finding (last scan)")
-    e.add_argument("name")
-    e.add_argument(
-        "--input",
-        help="the lockfile whose last scan to read (default: the lockfile here, "
-        "else the last scan with NAME)",
-    )
-    e.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
-
-    sig = commands.add_parser(
-        "signals", help="the signal catalog, or one signal's documentation: signals [ID]"
-    )
-    sig.add_argument("id", nargs="?", help="a signal id: print its documentation")
-    commands.add_parser(
-        "tui", help="browse a scan's graph in the terminal: trustscan tui [PATH] [--scan ID]"
-    )
-
-    h = commands.add_parser(
-        "history",
-        help="a package's releases, emails, publishers and owners over time; "
-        "or `history export FILE` / `history import FILE` (JSON Lines)",
-    )
-    h.add_argument("name", help="a package name, or 'export' / 'import'")
-    h.add_argument("file", nargs="?", help="for export/import: the JSON Lines file ('-': stdio)")
-    h.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
-
-    sc = commands.add_parser("scans", help="past scans in the store")
-    sc.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
-    sc.add_argument("--limit", type=int, default=20)
-
-    d = commands.add_parser("diff", help="what changed between two scans (default: the last two)")
-    d.add_argument("scans", nargs="*", type=int, help="SCAN_A SCAN_B")
-    d.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
-
-    p = commands.add_parser("provenance", help="PEP 740 provenance of a release, file by file")
-    p.add_argument("spec", help="NAME or NAME==VERSION (default: the newest release)")
-    p.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
-    p.add_argument("--db", help="evidence store (env TRUSTSCAN_DB)")
-    p.add_argument("--offline", action="store_true", help="answer from the local cache only")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "scan":
-            return _scan(args)
-        if args.command == "explain":
-            return _explain(args)
-        if args.command == "provenance":
-            return _provenance(args)
-        if args.command in ("history", "scans", "diff"):
-            return _store_command(args)
-        if args.command == "tui":  # the trustscan command starts it: scanner never loads it
-            raise UsageError("the terminal UI starts from the `trustscan` command")
-        if args.command == "signals":
-            sys.stdout.write(render_signal_doc(args.id) if args.id else render_catalog())
-            return 0
-    except TrustscanError as e:
-        report_error(e)
-        return e.exit_code
-    except KeyboardInterrupt:
-        print("trustscan: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except sqlite3.DatabaseError as e:  # the store went bad under a running command
-        report_error(
-            StoreError(
-                f"the store is damaged ({e}); move it aside (a new one is made) or pass --db"
-            )
-        )
-        return 2
-    except Exception as e:  # a crash must not read as a verdict: its own code, one line
-        return internal_error(e)
-    return 2
-
-
-EXIT_INTERNAL = 70  # EX_SOFTWARE: none of 0-3, so CI can tell a crash from a verdict
-EXIT_INTERRUPTED = 130
-
-
-def report_error(error: TrustscanError) -> None:
-    """An error's diagnostics on stderr, each inert: paths and excerpts come from input."""
-    for line in error.diagnostics():
-        print(f"trustscan: {inert(line, 600)}", file=sys.stderr)
-
-
-def internal_error(error: BaseException) -> int:
-    """One line for a bug, without a traceback (TRUSTSCAN_DEBUG=1 shows it)."""
-    if os.environ.get("TRUSTSCAN_DEBUG"):
-        import traceback
-
-        traceback.print_exception(error, file=sys.stderr)
-    where = ""
-    if error.__traceback__ is not None:
-        import traceback
-
-        frame = traceback.extract_tb(error.__traceback__)[-1]
-        where = f" at {Path(frame.filename).name}:{frame.lineno}"
-    print(
-        f"trustscan: internal error {type(error).__name__}{where}: {inert(error, 300)} "
-        f"(exit {EXIT_INTERNAL}; please report it; TRUSTSCAN_DEBUG=1 shows the traceback)",
-        file=sys.stderr,
-    )
-    return EXIT_INTERNAL
 
 
 def _score(text: str) -> float:
@@ -382,6 +411,7 @@ def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions
         fail_under=args.fail_under,
         allow_unevaluated=args.allow_unevaluated,
         require_attestations=args.require_attestations,
+        trust=args.trust,
         baseline=args.baseline,
         baseline_ref=args.baseline_ref,
         request_log=args.request_log,
@@ -471,6 +501,72 @@ def _explain(args: argparse.Namespace) -> int:
         raise UsageError("no scan in the store yet: run `trustscan scan` first")
     sys.stdout.write(render_explanation(report, args.name))
     return 0
+
+
+def _trust(args: argparse.Namespace) -> int:
+    """`trustscan trust ACTION`: keep the committed trust record in step with the lock."""
+    if args.action == "check":  # a scan, judged against the record
+        return _scan(args)
+    options = scan_options(args, announce=not args.quiet)
+    path = Path(options.trust) if options.trust else record_path(options.path)
+    before = read_text(str(path)) if path.is_file() else ""
+    record = trust.parse(before, str(path)) if before else trust.TrustRecord(str(path))
+    if args.action == "diff":
+        ref = args.baseline_ref or "HEAD"
+        old_text = gitref.read_at(path, ref) or ""
+        sys.stdout.write(_unified(old_text, before, f"{path}@{ref}", str(path)))
+        return 0
+    if args.action == "prune":
+        names = {p.name for p in load_lock(options.path, options.input_format).packages}
+        kept = {n: e for n, e in record.entries.items() if n in names}
+        after = trust.render(replace(record, entries=kept))
+    else:  # record
+        if not args.all and not args.names:
+            raise UsageError("trust record: name the packages to record, or --all")
+        result, _ = run(replace(options, trust=str(path) if before else None), None)
+        wanted = {canonicalize_name(n) for n in args.names}
+        entries = dict(record.entries)
+        for name, evidence in sorted(result.evidence.items()):
+            if not args.all and name not in wanted:
+                continue
+            entry = trust.observe(
+                evidence,
+                record.entries.get(name),
+                datetime.now(UTC).date(),
+                args.approved_by,
+                args.days,
+                args.notes,
+            )
+            if entry is not None:
+                entries[name] = entry
+            elif name in wanted:
+                raise UsageError(f"{name}: its owners are unknown; nothing to record")
+        missing = wanted - set(result.evidence)
+        if missing:
+            raise UsageError(f"not in the lock: {', '.join(sorted(missing))}")
+        after = trust.render(replace(record, entries=entries))
+    if after != before:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _emit(after, str(path))
+    sys.stdout.write(_unified(before, after, str(path), str(path)) or "no change\n")
+    return 0
+
+
+def record_path(lock: str) -> Path:
+    """Where the trust record of `lock` lives: supply-chain/trust.toml beside it."""
+    return Path(lock).resolve().parent / trust.DEFAULT_PATH
+
+
+def _unified(before: str, after: str, old: str, new: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), old, new
+    )
+    return inert_lines("".join(lines))
+
+
+def inert_lines(text: str) -> str:
+    """Each line of `text` made inert, lines kept."""
+    return "".join(inert(line, 2000) + "\n" for line in text.splitlines())
 
 
 def _last_report_here(store: Store) -> dict[str, Any] | None:

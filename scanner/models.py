@@ -382,7 +382,7 @@ class Evidence:
     provenance: ReleaseProvenance | None = None  # the pinned release's files
     earlier_provenance: tuple[ReleaseProvenance, ...] = ()  # newest first
     earlier_emails: tuple[ReleaseEmails, ...] = ()  # newest first, read only as far as needed
-    previous_owners: OwnershipObservation | None = None  # the store's last observation
+    previous_owners: OwnershipObservation | None = None  # the store's baseline observation
 
     @property
     def release_files(self) -> tuple[DistFile, ...]:

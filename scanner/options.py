@@ -55,6 +55,7 @@ class ScanOptions:
     fail_under: float | None = None
     allow_unevaluated: bool = False
     require_attestations: bool = False
+    trust: str | None = None  # the trust record (default: found beside the lockfile)
     baseline: str | None = None
     baseline_ref: str | None = None
     # for `make bench`

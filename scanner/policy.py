@@ -73,6 +73,8 @@ class Policy:
     require_attestations: bool = False
     require: tuple[str, ...] = REQUIRED_FAMILIES  # families whose `unknown` fails the gate
     allow_sources: tuple[str, ...] = ()  # globs of URL, VCS and path pins accepted as they are
+    trust_record: str | None = None  # the trust record's path, relative to the lockfile
+    require_record: bool = False  # every package needs a trust record entry (`untrusted`)
     severity: Mapping[str, Severity] = field(default_factory=dict)  # signal id -> override
     thresholds: Mapping[str, float] = field(default_factory=dict)  # "signal.key" -> value
     waivers: tuple[Waiver, ...] = ()
@@ -222,6 +224,8 @@ _KEYS = {
     "require-attestations",
     "require",
     "allow-sources",
+    "trust-record",
+    "require-record",
     "severity",
     "thresholds",
     "ignore",
@@ -294,7 +298,9 @@ def parse_policy(
             return {}
         return value
 
-    for flag in ("allow-unevaluated", "require-attestations"):
+    if "trust-record" in data and not isinstance(data["trust-record"], str):
+        problem("trust-record", "expected a path")
+    for flag in ("allow-unevaluated", "require-attestations", "require-record"):
         if flag in data and not isinstance(data[flag], bool):
             problem(flag, "expected true or false")
     severity: dict[str, Severity] = {}
@@ -337,6 +343,8 @@ def parse_policy(
         require_attestations=data.get("require-attestations") is True,
         require=require,
         allow_sources=allow_sources,
+        trust_record=data["trust-record"] if isinstance(data.get("trust-record"), str) else None,
+        require_record=data.get("require-record") is True,
         severity=severity,
         thresholds=thresholds,
         waivers=tuple(waivers),

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName
 
-from scanner import gitref, refdata
+from scanner import gitref, refdata, trust
 from scanner.allocator import return_large_blocks
 from scanner.baseline import diff_locks
-from scanner.errors import UsageError
+from scanner.errors import InputError, UsageError
 from scanner.evaluate import evaluate
-from scanner.lockfiles import load_lock, parse_lock
+from scanner.lockfiles import confined_reader, load_lock, parse_lock
 from scanner.lockfiles.environment import parse_environment, site_packages
 from scanner.models import (
     BaselineDiff,
@@ -49,6 +49,7 @@ from scanner.resolver import ResolverOptions, resolve_lock
 from scanner.selection import select
 from scanner.signals import CATALOG, SignalContext
 from scanner.store import Store
+from scanner.trust import TrustRecord
 from scanner.vulns import OsvDatabase
 from scanner.vulns.interface import VulnerabilitySource
 
@@ -71,6 +72,7 @@ def scan(
     resolver: ResolverOptions | None = None,
     history: Callable[[str], OwnershipObservation | None] | None = None,
     lock_indexes: bool = True,
+    record: TrustRecord | None = None,
 ) -> ScanResult:
     """Fetch the evidence for every package of `lock`, then evaluate it.
 
@@ -100,7 +102,11 @@ def scan(
     if context is None:
         policy_thresholds = dict(policy.thresholds) if policy else {}
         context = SignalContext(
-            now=started_at, thresholds=policy_thresholds, reference=refdata.load()
+            now=started_at,
+            thresholds=policy_thresholds,
+            reference=refdata.load(),
+            record=record,
+            require_record=policy.require_record if policy else False,
         )
     result = evaluate(lock, selection, evidence, env, policy, context, baseline)
     sources = tuple(f"vulnerability source {s.describe()}" for s in vuln_sources)
@@ -224,8 +230,9 @@ def run(options: ScanOptions, progress: Progress | None = None) -> tuple[ScanRes
             resolver=ResolverOptions(env, options.exclude_newer, options.pre)
             if options.resolve
             else None,
-            history=store.previous_observation,
+            history=store.first_observation,
             lock_indexes=options.lock_indexes,
+            record=_trust_record(options, policy, client),
         )
         weakened = _weakened_policy(options, policy)
         if weakened:  # reported where the verdict is read, whatever the verdict
@@ -238,6 +245,42 @@ def run(options: ScanOptions, progress: Progress | None = None) -> tuple[ScanRes
         client.close()
         store.close()
     return result, scan_id
+
+
+def _trust_record(options: ScanOptions, policy: Policy, client: HttpClient) -> TrustRecord | None:
+    """The committed trust record: --trust FILE, the policy's `trust-record`, else
+    supply-chain/trust.toml beside the lockfile, when there is one; with its imports."""
+    lock_dir = Path(options.path).resolve().parent
+    named = options.trust or policy.trust_record
+    if named:
+        path = Path(named) if Path(named).is_absolute() or options.trust else lock_dir / named
+        if not path.is_file():
+            raise UsageError(f"trust record {named} not found")
+    else:
+        path = lock_dir / trust.DEFAULT_PATH
+        if not path.is_file():
+            return None
+    read = confined_reader(options.path, options.include_root)
+    record = trust.parse(read(str(path)), str(path))
+    for item in record.imports:
+        if item.source.startswith(("https://", "http://")):
+            response = client.get(item.source, max_bytes=trust.MAX_IMPORT)
+            text = response.body.decode("utf-8", "replace") if response.status == 200 else ""
+            if response.status != 200:
+                raise InputError.single(
+                    str(path), None, f"import {item.source}: HTTP {response.status}"
+                )
+        else:
+            text = read(str(path.parent / item.source))
+        if trust.digest(text) != item.sha256:
+            raise InputError.single(
+                str(path),
+                None,
+                f"import {item.source}: sha256 {trust.digest(text)} is not the reviewed "
+                f"{item.sha256}; review the change and update the pin",
+            )
+        record = record.merged(trust.parse(text, item.source))
+    return record
 
 
 def _live_sources(options: ScanOptions, client: HttpClient) -> list[VulnerabilitySource]:

@@ -41,6 +41,7 @@ from scanner.signals.releases import (
     YANKED,
     YOUNG_PROJECT,
 )
+from scanner.signals.trust import TRUST_EXPIRED, UNTRUSTED
 from scanner.signals.vulnerabilities import KNOWN_VULNERABILITY, MALICIOUS_PACKAGE
 
 CATALOG: tuple[Signal, ...] = (
@@ -79,6 +80,8 @@ CATALOG: tuple[Signal, ...] = (
     OWNER_ADDED,
     MAINTAINER_EMAIL_CHANGED,
     SOLE_OWNER,
+    TRUST_EXPIRED,
+    UNTRUSTED,
     DISPOSABLE_EMAIL,
     NO_SOURCE_URL,
 )

@@ -12,15 +12,22 @@ from datetime import UTC, datetime
 
 from scanner.models import Evidence, EvidenceValue, Finding, Severity
 from scanner.refdata import ReferenceData
+from scanner.trust import TrustEntry, TrustRecord
 
 
 @dataclass(frozen=True, slots=True)
 class SignalContext:
-    """What checks may read besides the evidence: the clock and thresholds."""
+    """What checks may read besides the evidence: the clock, thresholds, reference
+    data, and the committed trust record (what a reviewer approved)."""
 
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     thresholds: dict[str, float] = field(default_factory=dict)  # "signal-id.key" -> value
     reference: ReferenceData | None = None
+    record: TrustRecord | None = None
+    require_record: bool = False  # policy: every package needs an entry (`untrusted`)
+
+    def entry(self, evidence: Evidence) -> TrustEntry | None:
+        return self.record.entry(evidence.package.name) if self.record else None
 
     def threshold(self, signal: Signal, key: str) -> float:
         return self.thresholds.get(f"{signal.id}.{key}", signal.thresholds[key])

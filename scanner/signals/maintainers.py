@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from scanner.models import (
     CoreMetadata,
     Evidence,
+    EvidenceValue,
     Finding,
     ProjectFiles,
     ProjectInfo,
@@ -16,6 +18,7 @@ from scanner.models import (
 )
 from scanner.signals.history import release_dates
 from scanner.signals.interface import Signal, SignalContext
+from scanner.signals.trust import record_email_changed
 
 
 def _sole_owner(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
@@ -43,64 +46,112 @@ SOLE_OWNER = Signal(
 )
 
 
-def _owner_added(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
-    project = evidence.project
+@dataclass(frozen=True, slots=True)
+class _Baseline:
+    """The ownership a change is measured against: the trust record's entry when there
+    is one, else the store's first observation (a change stays reported until the
+    record is updated or the finding waived, not only on the scan that first saw it)."""
+
+    roles: frozenset[tuple[str, str]]
+    label: str  # "the trust record (FILE, approved DATE)" / "the scan of DATE"
+    observed: dict[str, EvidenceValue]
+    reviewed: bool = False  # the record: a reviewer approved exactly these roles
+
+
+def _baseline(evidence: Evidence, ctx: SignalContext) -> _Baseline | None:
+    entry = ctx.entry(evidence)
+    if entry is not None:
+        path = ctx.record.path if ctx.record else "the trust record"
+        approved = f", approved {entry.start}" if entry.start else ""
+        return _Baseline(
+            entry.users(),
+            f"the trust record ({path}{approved})",
+            {
+                "record": path,
+                "recorded_owners": list(entry.owners),
+                "recorded_maintainers": list(entry.maintainers),
+            },
+            reviewed=True,
+        )
     before = evidence.previous_owners
-    if not isinstance(project, ProjectInfo) or project.roles is None or before is None:
-        return
-    known = {(r.user, r.role) for r in before.roles}
+    if before is None:
+        return None
+    return _Baseline(
+        frozenset((r.user, r.role) for r in before.roles),
+        f"the scan of {before.observed_at[:10]}",
+        {
+            "previous_scan": before.scan_id,
+            "previous_observed_at": before.observed_at,
+            "previous_roles": [{"user": r.user, "role": r.role} for r in before.roles],
+        },
+    )
+
+
+def _current(evidence: Evidence) -> ProjectInfo | None:
+    project = evidence.project
+    return project if isinstance(project, ProjectInfo) and project.roles is not None else None
+
+
+def _owner_added(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    project, baseline = _current(evidence), _baseline(evidence, ctx)
+    if project is None or baseline is None or _replaced(project, baseline):
+        return  # owners-replaced reports the whole event once
     newest = _newest_upload(evidence)
     window = ctx.threshold(signal, "days")
-    for role in project.roles:
-        if (role.user, role.role) in known:
+    for role in project.roles or ():
+        if (role.user, role.role) in baseline.roles:
             continue
         recent = newest is not None and (ctx.now - newest[1]).total_seconds() <= window * 86400
         yield signal.finding(
             evidence,
-            f"{role.user} holds the {role.role} role, which the scan of {before.observed_at[:10]} "
-            "did not show"
+            f"{role.user} holds the {role.role} role, which {baseline.label} did not show"
             + (
                 f"; the newest release, {newest[0]}, is {_ago(ctx, newest[1])}"
                 if recent and newest
                 else ""
             ),
-            severity=signal.severity if recent else Severity.MEDIUM,
+            # against a reviewed record, any new publisher is gated until reviewed
+            severity=signal.severity if recent or baseline.reviewed else Severity.MEDIUM,
             user=role.user,
             role=role.role,
-            previous_scan=before.scan_id,
-            previous_observed_at=before.observed_at,
             observed_at=ctx.now.isoformat(),
-            previous_roles=[{"user": r.user, "role": r.role} for r in before.roles],
             newest_release=newest[0] if newest else None,
             newest_upload=newest[1].isoformat() if newest else None,
             url=project.url,
+            **baseline.observed,
         )
+
+
+def _replaced(project: ProjectInfo, baseline: _Baseline) -> bool:
+    old = {user for user, _ in baseline.roles}
+    now = {r.user for r in project.roles or ()}
+    return bool(old and now and not old & now)
 
 
 def _owners_replaced(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
-    project = evidence.project
-    before = evidence.previous_owners
-    if not isinstance(project, ProjectInfo) or project.roles is None or before is None:
+    project, baseline = _current(evidence), _baseline(evidence, ctx)
+    if project is None or baseline is None or not _replaced(project, baseline):
         return
-    old = {r.user for r in before.roles}
-    now = {r.user for r in project.roles}
-    if old and now and not old & now:
-        yield signal.finding(
-            evidence,
-            f"none of the owners seen on {before.observed_at[:10]} ({', '.join(sorted(old))}) "
-            f"remains; now: {', '.join(sorted(now))}",
-            previous_users=sorted(old),
-            users=sorted(now),
-            previous_scan=before.scan_id,
-            previous_observed_at=before.observed_at,
-            observed_at=ctx.now.isoformat(),
-            url=project.url,
-        )
+    old = sorted({user for user, _ in baseline.roles})
+    now = sorted({r.user for r in project.roles or ()})
+    yield signal.finding(
+        evidence,
+        f"none of the owners in {baseline.label} ({', '.join(old)}) remains; now: {', '.join(now)}",
+        severity=signal.severity,
+        previous_users=old,
+        users=now,
+        observed_at=ctx.now.isoformat(),
+        url=project.url,
+        **baseline.observed,
+    )
 
 
 def _maintainer_email_changed(
     signal: Signal, evidence: Evidence, ctx: SignalContext
 ) -> Iterator[Finding]:
+    if ctx.entry(evidence) is not None:  # the reviewer's record is the baseline
+        yield from record_email_changed(signal, evidence, ctx)
+        return
     metadata = evidence.metadata
     earlier = evidence.earlier_emails
     if not isinstance(metadata, CoreMetadata) or not earlier:

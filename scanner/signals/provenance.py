@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from scanner.models import Evidence, Finding, Publisher, ReleaseProvenance, Severity
 from scanner.signals.interface import Signal, SignalContext
 from scanner.signals.metadata import source_repositories, urls_of
+from scanner.signals.trust import record_provenance_dropped, record_publisher_changed
 
 
 def _pinned(evidence: Evidence) -> ReleaseProvenance | None:
@@ -50,6 +51,9 @@ def _unattested(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Itera
 def _provenance_dropped(
     signal: Signal, evidence: Evidence, ctx: SignalContext
 ) -> Iterator[Finding]:
+    if ctx.entry(evidence) is not None:  # the reviewer's record is the baseline
+        yield from record_provenance_dropped(signal, evidence, ctx)
+        return
     release = _pinned(evidence)
     earlier = evidence.earlier_provenance
     if release is None or not earlier or not _all_known(release) or release.attested:
@@ -76,6 +80,9 @@ def _provenance_dropped(
 
 
 def _publisher_changed(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    if ctx.entry(evidence) is not None:  # the reviewer's record is the baseline
+        yield from record_publisher_changed(signal, evidence, ctx)
+        return
     release = _pinned(evidence)
     if release is None or not release.attested:
         return

@@ -155,11 +155,12 @@ class Store:
                 record_history(conn, scan_id, result, observe)
             return scan_id
 
-    def previous_observation(self, name: str) -> OwnershipObservation | None:
-        """The latest ownership observation of `name` by an earlier scan."""
+    def first_observation(self, name: str) -> OwnershipObservation | None:
+        """The earliest ownership observation of `name`: the baseline a change in
+        ownership is measured against, so that it is reported on every scan until it
+        is acknowledged (a trust record entry, or a waiver), not only on the first."""
         rows = self._rows(
-            "select * from observations where name = ? order by observed_at desc, scan_id desc "
-            "limit 1",
+            "select * from observations where name = ? order by observed_at, scan_id limit 1",
             [name],
         )
         return observation_from_row(rows[0]) if rows else None
