@@ -135,6 +135,7 @@ def test_an_expired_entry_and_a_release_after_its_end_are_reported(capsys, index
     write_record(repo, owners=("gutworth",), start=date(2020, 1, 1), end=date(2020, 12, 31))
     found = signals(repo.scan(capsys)[1], "six")["trust-expired"]
     assert "ended on 2020-12-31" in found["message"]
+    assert "1.16.0 was uploaded on 2021-05-05, after the approval's end" in found["message"]
 
 
 def test_an_entry_for_more_than_a_year_is_refused(capsys, index, tmp_path):

@@ -85,23 +85,24 @@ def _trust_expired(signal: Signal, evidence: Evidence, ctx: SignalContext) -> It
     if entry is None or entry.end is None:
         return
     today = ctx.now.date()
-    if entry.end < today:
-        yield signal.finding(
-            evidence,
-            f"the trust record's approval ended on {entry.end}; review it again "
-            "(`trustscan trust record NAME`)",
-            end=entry.end.isoformat(),
-            record=ctx.record.path if ctx.record else None,
-        )
-        return
     uploads = [f.upload_time for f in evidence.release_files if f.upload_time]
-    if uploads and max(uploads).date() > entry.end:
+    uploaded = max(uploads) if uploads else None
+    after = uploaded is not None and uploaded.date() > entry.end
+    facts = []
+    if entry.end < today:
+        facts.append(f"the trust record's approval ended on {entry.end}")
+    if after and uploaded is not None:
+        facts.append(
+            f"{evidence.package.version} was uploaded on {uploaded.date()}, after the "
+            f"approval's end ({entry.end})"
+        )
+    if facts:
         yield signal.finding(
             evidence,
-            f"{evidence.package.version} was uploaded on {max(uploads).date()}, after the "
-            f"approval's end ({entry.end})",
+            "; ".join(facts) + "; review it again (`trustscan trust record NAME`)",
             end=entry.end.isoformat(),
-            uploaded=max(uploads).isoformat(),
+            uploaded=uploaded.isoformat() if uploaded else None,
+            record=ctx.record.path if ctx.record else None,
         )
 
 
