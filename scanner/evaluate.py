@@ -141,6 +141,11 @@ def _report(
         provenance=dict(Counter(f.state for f in evidence.provenance.files))
         if evidence.provenance
         else {},
+        publishers=tuple(
+            (f.filename, f.publisher)
+            for f in (evidence.provenance.files if evidence.provenance else ())
+            if f.state == "verified" and f.publisher is not None
+        ),
         dependencies=graph.dependencies(package.name),
         dependents=graph.dependents(package.name),
         waived=tuple(

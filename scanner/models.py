@@ -495,6 +495,16 @@ class PackageReport:
     blast_radius: int = 0
     waived: tuple[Waived, ...] = ()
     releases: tuple[ReleasePoint, ...] = ()  # the timeline, newest last (at most 60)
+    # Who built it: each verified file of the pinned release and its publisher identity.
+    publishers: tuple[tuple[str, Publisher], ...] = ()  # (filename, identity)
+
+    @property
+    def publisher_state(self) -> str:
+        """verified, invalid, none or unknown: the pinned release's provenance in a word."""
+        for state in ("invalid", "verified", "unknown", "none"):
+            if self.provenance.get(state):
+                return state
+        return "unknown"
 
     @property
     def worst(self) -> Severity | None:

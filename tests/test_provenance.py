@@ -289,3 +289,30 @@ def test_refresh_reaches_derived_values(capsys, index, tmp_path, monkeypatch):
     assert len(calls) == 1  # a verified answer for these bytes is kept
     scan(capsys, index, tmp_path, "sampleproject==4.0.0\n", "--refresh")
     assert len(calls) == 2  # --refresh computes it again
+
+
+def test_every_report_names_who_built_it(capsys, index, tmp_path):
+    real = (FIXTURES / "sampleproject-4.0.0.tar.gz.provenance").read_bytes()
+    serve_pep740(index, {"sampleproject-4.0.0.tar.gz": real})
+    _, report, package = scan(capsys, index, tmp_path)
+    assert package["publishers"] == [
+        {
+            "file": "sampleproject-4.0.0.tar.gz",
+            "kind": "GitHub",
+            "repository": "pypa/sampleproject",
+            "workflow": "release.yml",
+            "environment": None,
+        }
+    ]
+    assert report["publisher_repositories"] == ["GitHub pypa/sampleproject"]
+    assert report["summary"]["packages_publisher_verified"] == 1
+    lock = str(tmp_path / "requirements.txt")
+    for fmt, expected in [
+        ("text", "GitHub pypa/sampleproject"),
+        ("markdown", "built by `` GitHub pypa/sampleproject ``"),
+        ("sarif", '"repository": "pypa/sampleproject"'),
+    ]:
+        main(["scan", lock, "--index-url", index.url, "--no-live-advisories", "--format", fmt])
+        assert expected in capsys.readouterr().out, fmt
+    assert main(["explain", "sampleproject"]) == 0
+    assert "built by: GitHub pypa/sampleproject release.yml" in capsys.readouterr().out

@@ -42,6 +42,17 @@ def render_explanation(report: dict[str, Any], name: str) -> str:
             f"  waived  {waived['signal']}: {inert(waived['message'], 200)} "
             f"(reason: {inert(waived['reason'], 200)})"
         )
+    for publisher in package.get("publishers", []):
+        lines.append(
+            f"  built by: {inert(publisher['kind'])} {inert(publisher['repository'] or '')} "
+            f"{inert(publisher['workflow'] or '')}"
+            + (
+                f" (environment {inert(publisher['environment'])})"
+                if publisher["environment"]
+                else ""
+            )
+            + f" — verified for {inert(publisher['file'])}"
+        )
     lines.append("  evidence families:")
     for family, state in package["families"].items():
         reason = f" ({inert(state['reason'], 300)})" if state["reason"] else ""

@@ -22,6 +22,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "environment": dict(result.environment),
         "summary": summary_counts(result),
+        "publisher_repositories": repositories(result),
         "verdict": {
             "exit_code": result.verdict.exit_code,
             "label": result.verdict.label,
@@ -95,7 +96,22 @@ def summary_counts(result: ScanResult) -> dict[str, int]:
         "files_provenance_invalid": provenance.get("invalid", 0),
         "files_provenance_none": provenance.get("none", 0),
         "files_provenance_unknown": provenance.get("unknown", 0),
+        **{
+            f"packages_publisher_{state}": sum(p.publisher_state == state for p in packages)
+            for state in ("verified", "invalid", "none", "unknown")
+        },
     }
+
+
+def repositories(result: ScanResult) -> list[str]:
+    """The distinct repositories whose Trusted Publishers built the dependencies."""
+    return sorted(
+        {
+            f"{publisher.kind} {publisher.repository or publisher.email}"
+            for p in result.packages
+            for _, publisher in p.publishers
+        }
+    )
 
 
 def _package(p: PackageReport) -> dict[str, Any]:
@@ -113,6 +129,16 @@ def _package(p: PackageReport) -> dict[str, Any]:
         "blast_radius": p.blast_radius,
         "families": {k: {"state": v.state, "reason": v.reason} for k, v in p.families.items()},
         "provenance": dict(p.provenance),
+        "publishers": [
+            {
+                "file": filename,
+                "kind": publisher.kind,
+                "repository": publisher.repository or publisher.email,
+                "workflow": publisher.workflow,
+                "environment": publisher.environment,
+            }
+            for filename, publisher in p.publishers
+        ],
         "summary": p.summary,
         "urls": dict(p.urls),
         "dependencies": list(p.dependencies),

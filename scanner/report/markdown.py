@@ -7,7 +7,7 @@ link, an image, an HTML tag or break the table.
 from __future__ import annotations
 
 from scanner.models import ScanResult
-from scanner.report.json import summary_counts
+from scanner.report.json import repositories, summary_counts
 from scanner.text import inert
 
 
@@ -33,6 +33,15 @@ def render_markdown(result: ScanResult) -> str:
         f"{c['vulnerabilities_unknown']}; provenance: {c['files_provenance_verified']} verified, "
         f"{c['files_provenance_invalid']} invalid, {c['files_provenance_none']} none, "
         f"{c['files_provenance_unknown']} unknown.",
+        "",
+        f"Publishers: {c['packages_publisher_verified']} packages verified, "
+        f"{c['packages_publisher_invalid']} invalid, {c['packages_publisher_none']} none, "
+        f"{c['packages_publisher_unknown']} unknown"
+        + (
+            f"; built by {', '.join(md(r, 120) for r in repositories(result)[:20])}."
+            if repositories(result)
+            else "."
+        ),
         "",
     ]
     if result.baseline is not None:

@@ -88,6 +88,15 @@ def _result(package: PackageReport, i: int, index: dict[str, int]) -> dict[str, 
     properties: dict[str, Any] = {
         "package": package.name,
         "version": package.version,
+        "publishers": [
+            {
+                "file": f,
+                "kind": p.kind,
+                "repository": p.repository or p.email,
+                "workflow": p.workflow,
+            }
+            for f, p in package.publishers
+        ],
         "severity": finding.severity.label,
         "evidence": {k: v for k, v in finding.evidence.items()},
     }

@@ -32,7 +32,10 @@ def _state(p: PackageReport, family: str) -> str:
     if state is None:
         return "-"
     if family == "provenance" and state.state == "evaluated":
-        return "verified" if p.provenance.get("verified") else "none"
+        if p.publishers:  # who built it, in short: GitHub owner/repo
+            publisher = p.publishers[0][1]
+            return f"{publisher.kind} {publisher.repository or publisher.email or ''}".strip()
+        return p.publisher_state
     return {"evaluated": "ok", "not-applicable": "n/a"}.get(state.state, state.state)
 
 
