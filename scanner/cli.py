@@ -418,6 +418,14 @@ def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions
     )
 
 
+def tui_scan_options(argv: list[str], db: str | None) -> ScanOptions:
+    """The TUI's scan options: `trustscan scan`'s, parsed and resolved here."""
+    args = build_parser().parse_args(
+        ["scan", *argv, *(["--db", db] if db else []), "--no-progress"]
+    )
+    return scan_options(args, announce=False)
+
+
 def store_path(db: str | None) -> Path:
     """--db, else TRUSTSCAN_DB, else the user data directory's store."""
     configured = db or os.environ.get("TRUSTSCAN_DB")

@@ -62,12 +62,7 @@ def run_tui(argv: list[str]) -> int:
         TrustscanApp(report=report, history=history).run()
         return 0
     # The scan options are the CLI's, resolved (and checked) before the app starts.
-    options = scanner_cli.scan_options(
-        scanner_cli.build_parser().parse_args(
-            ["scan", *rest, *(["--db", own.db] if own.db else []), "--no-progress"]
-        ),
-        announce=False,
-    )
+    options = scanner_cli.tui_scan_options(rest, own.db)
 
     if not options.environment:
         read_text(options.path)  # a missing or unreadable input fails here, before full screen
