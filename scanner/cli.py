@@ -518,7 +518,7 @@ def _trust(args: argparse.Namespace) -> int:
     options = scan_options(args, announce=not args.quiet)
     path = Path(options.trust) if options.trust else record_path(options.path)
     before = read_text(str(path)) if path.is_file() else ""
-    record = trust.parse(before, str(path)) if before else trust.TrustRecord(str(path))
+    record = trust.load(before, str(path))
     if args.action == "diff":
         ref = args.baseline_ref or "HEAD"
         old_text = gitref.read_at(path, ref) or ""
@@ -527,37 +527,42 @@ def _trust(args: argparse.Namespace) -> int:
     if args.action == "prune":
         names = {p.name for p in load_lock(options.path, options.input_format).packages}
         kept = {n: e for n, e in record.entries.items() if n in names}
-        after = trust.render(replace(record, entries=kept))
+        record = replace(record, entries=kept)
     else:  # record
         if not args.all and not args.names:
             raise UsageError("trust record: name the packages to record, or --all")
         result, _ = run(replace(options, trust=str(path) if before else None), None)
         wanted = {canonicalize_name(n) for n in args.names}
-        entries = dict(record.entries)
-        for name, evidence in sorted(result.evidence.items()):
-            if not args.all and name not in wanted:
-                continue
-            entry = trust.observe(
-                evidence,
-                record.entries.get(name),
+        missing = wanted - set(result.evidence)
+        if missing:
+            raise UsageError(f"not in the lock: {', '.join(sorted(missing))}")
+        observed = {n for n, e in result.evidence.items() if trust.observable(e)}
+        chosen = sorted(observed if args.all else wanted)
+        try:
+            record = trust.approve(
+                record,
+                result.evidence,
+                chosen,
                 datetime.now(UTC).date(),
                 args.approved_by,
                 args.days,
                 args.notes,
             )
-            if entry is not None:
-                entries[name] = entry
-            elif name in wanted:
-                raise UsageError(f"{name}: its owners are unknown; nothing to record")
-        missing = wanted - set(result.evidence)
-        if missing:
-            raise UsageError(f"not in the lock: {', '.join(sorted(missing))}")
-        after = trust.render(replace(record, entries=entries))
-    if after != before:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _emit(after, str(path))
-    sys.stdout.write(_unified(before, after, str(path), str(path)) or "no change\n")
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+    sys.stdout.write(write_record(record, before) or "no change\n")
     return 0
+
+
+def write_record(record: trust.TrustRecord, before: str) -> str:
+    """Write `record` when it changed; the unified diff of the change."""
+    after = trust.render(record)
+    if after == before:
+        return ""
+    path = Path(record.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _emit(after, str(path))
+    return _unified(before, after, str(path), str(path))
 
 
 def record_path(lock: str) -> Path:

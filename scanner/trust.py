@@ -295,6 +295,37 @@ def observe(
     )
 
 
+def observable(evidence: Evidence) -> bool:
+    """Whether the index told who owns the project (what a record entry needs)."""
+    return isinstance(evidence.project, ProjectInfo) and evidence.project.roles is not None
+
+
+def approve(
+    record: TrustRecord,
+    evidence: Mapping[NormalizedName, Evidence],
+    names: Iterable[NormalizedName],
+    today: date,
+    approved_by: str = "",
+    days: int = MAX_DAYS - 1,
+    notes: str | None = None,
+) -> TrustRecord:
+    """`record` with the current state of `names` approved into it; an entry whose
+    state did not change stays as written. Raises ValueError for a name whose owners
+    were not observed."""
+    entries = dict(record.entries)
+    for name in names:
+        entry = observe(evidence[name], entries.get(name), today, approved_by, days, notes)
+        if entry is None:
+            raise ValueError(f"{name}: its owners are unknown; nothing to record")
+        entries[name] = entry
+    return replace(record, entries=entries)
+
+
+def load(text: str, path: str) -> TrustRecord:
+    """The record in `text`, or an empty one at `path` when there is none yet."""
+    return parse(text, path) if text.strip() else TrustRecord(path)
+
+
 def _same_state(a: TrustEntry, b: TrustEntry) -> bool:
     return (
         a.owners,

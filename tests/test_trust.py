@@ -170,3 +170,42 @@ def test_a_policy_can_require_an_entry_for_every_package(capsys, index, tmp_path
     code, report = repo.scan(capsys)
     assert ("untrusted" in signals(report, "gunicorn")) is require
     assert code == (1 if require else 0)
+
+
+def test_the_tui_approves_the_current_state_into_the_record(capsys, index, tmp_path):
+    import asyncio
+
+    from scanner import scan
+    from scanner.cli import tui_scan_options
+    from scanner.report.json import to_dict
+    from tui.app import TrustscanApp
+    from tui.cli import make_approver
+    from tui.widgets.graph_tree import GraphTree
+
+    repo = Repo(tmp_path, index, "six==1.16.0\n")
+    repo.record_trust(capsys, "six")
+    add_owner(index, "mallory")
+    lock = str(tmp_path / "requirements.txt")
+    options = tui_scan_options([lock, "--index-url", index.url, *GATE], str(tmp_path / "t.db"))
+    result, _ = scan.run(options)
+    assert "owner-added" in {f.signal for p in result.packages for f in p.findings}
+
+    async def approve() -> None:
+        app = TrustscanApp(report=to_dict(result), approver=make_approver(options, lambda: result))
+        async with app.run_test(size=(120, 36)) as pilot:
+            tree = pilot.app.screen.query_one(GraphTree)
+            tree.move_cursor(tree.primary["six"])
+            await pilot.press("a")
+            await pilot.pause()
+            for key in "looked: bob":
+                await pilot.press("space" if key == " " else key)
+            await pilot.press("enter", "enter")  # the note, then the end date as offered
+            await pilot.pause()
+            shown = str(pilot.app.screen.query_one("#diff").content)
+            assert '+maintainers = ["mallory"]' in shown
+
+    asyncio.run(approve())
+    written = trust.parse(repo.record.read_text(), str(repo.record))  # a valid record
+    entry = written.entries["six"]
+    assert entry.maintainers == ("mallory",) and entry.approved_by == "looked: bob"
+    assert repo.scan(capsys)[0] == 0  # the approved change is no longer reported

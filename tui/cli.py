@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
 from typing import Any, NoReturn
 
+from packaging.utils import canonicalize_name
+
 from scanner import cli as scanner_cli
-from scanner import scan
+from scanner import scan, trust
 from scanner.errors import TrustscanError, UsageError
 from scanner.lockfiles import read_text
+from scanner.models import ScanResult
+from scanner.options import ScanOptions
 from scanner.report.json import to_dict
 from scanner.store import Store
 
@@ -67,12 +73,41 @@ def run_tui(argv: list[str]) -> int:
     if not options.environment:
         read_text(options.path)  # a missing or unreadable input fails here, before full screen
 
+    scanned: list[ScanResult] = []
+
     def runner(progress: Any) -> tuple[dict[str, Any], int | None]:
         result, scan_id = scan.run(options, progress)
+        scanned.append(result)
         return to_dict(result), scan_id
 
-    TrustscanApp(runner=runner, label=options.path, history=history).run()
+    approver = make_approver(options, lambda: scanned[-1])
+    TrustscanApp(runner=runner, label=options.path, history=history, approver=approver).run()
     return 0
+
+
+def make_approver(
+    options: ScanOptions, last: Callable[[], ScanResult]
+) -> Callable[[str, str, date], str]:
+    """The TUI's `a`: approve a package's state, as the last scan saw it, into the
+    trust record (the same record and writer as `trustscan trust record`)."""
+
+    def approve(name: str, note: str, end: date) -> str:
+        path = Path(options.trust) if options.trust else scanner_cli.record_path(options.path)
+        before = read_text(str(path)) if path.is_file() else ""
+        days = (end - date.today()).days
+        if days < 1:
+            raise ValueError("the end date must be in the future")
+        record = trust.approve(
+            trust.load(before, str(path)),
+            last().evidence,
+            [canonicalize_name(name)],
+            date.today(),
+            approved_by=note,
+            days=days,
+        )
+        return scanner_cli.write_record(record, before)
+
+    return approve
 
 
 def _history(store: Store) -> Any:

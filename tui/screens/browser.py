@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, timedelta
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,9 +13,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 
 from tui.model import ReportModel
-from tui.screens.dialogs import FilterScreen, HelpScreen
+from tui.screens.dialogs import ApproveScreen, DiffScreen, FilterScreen, HelpScreen
 from tui.widgets.details import Details, HistoryLookup
 from tui.widgets.graph_tree import Entry, GraphTree
+
+# Approves a package's current state into the trust record: (name, note, end) -> diff.
+Approver = Callable[[str, str, date], str]
 
 
 class BrowserScreen(Screen[None]):
@@ -21,15 +27,22 @@ class BrowserScreen(Screen[None]):
         Binding("f", "filter", "filter"),
         Binding("s", "sort", "sort by score"),
         Binding("i", "invert", "dependents"),
+        Binding("a", "approve", "approve into the trust record"),
         Binding("?", "help", "keys"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "close_search", show=False),
     ]
 
-    def __init__(self, model: ReportModel, history: HistoryLookup | None = None) -> None:
+    def __init__(
+        self,
+        model: ReportModel,
+        history: HistoryLookup | None = None,
+        approver: Approver | None = None,
+    ) -> None:
         super().__init__()
         self.model = model
         self.history = history
+        self.approver = approver
 
     def compose(self) -> ComposeResult:
         yield Static(self._summary_line(), id="summary", markup=False)
@@ -110,3 +123,30 @@ class BrowserScreen(Screen[None]):
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())
+
+    def action_approve(self) -> None:
+        node = self.query_one(GraphTree).cursor_node
+        name = node.data.name if node is not None and node.data is not None else None
+        if name is None:
+            return
+        if self.approver is None:
+            self.notify(
+                "approval needs a scan run here (a stored scan has no evidence to record)",
+                severity="warning",
+            )
+            return
+        approver = self.approver
+
+        def write(answer: tuple[str, str] | None) -> None:
+            if answer is None:
+                return
+            note, end = answer
+            try:
+                diff = approver(name, note, date.fromisoformat(end))
+            except ValueError as e:
+                self.notify(str(e), severity="error")
+                return
+            self.app.push_screen(DiffScreen(diff))
+
+        default_end = (date.today() + timedelta(days=365)).isoformat()
+        self.app.push_screen(ApproveScreen(name, default_end), write)

@@ -18,6 +18,7 @@ Keys
   f                 filter: severity:high, signal:ID, unevaluated (empty clears)
   s                 sort siblings by score (lowest first)
   i                 invert: show who depends on the selected package
+  a                 approve the package's current owners and publishers into the trust record
   Tab, Shift+Tab    move between the tree and the tabs
   ?                 this help
   q                 quit
@@ -52,3 +53,51 @@ class FilterScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class ApproveScreen(ModalScreen[tuple[str, str] | None]):
+    """Asks for a note and an end date before the current state is approved."""
+
+    BINDINGS = [Binding("escape", "cancel", "cancel")]
+
+    def __init__(self, name: str, default_end: str) -> None:
+        super().__init__()
+        self.package = name
+        self.default_end = default_end
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="approve"):
+            yield Static(
+                f"Approve {self.package}'s current owners, maintainers, e-mails and publishers "
+                "into the trust record. Enter in the last field writes it; Esc cancels.",
+                markup=False,
+            )
+            yield Input(placeholder="who reviewed, and why (kept as a note)", id="approve-note")
+            yield Input(
+                value=self.default_end, placeholder="end date (YYYY-MM-DD)", id="approve-end"
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "approve-note":
+            self.query_one("#approve-end", Input).focus()
+            return
+        note = self.query_one("#approve-note", Input).value.strip()
+        self.dismiss((note, self.query_one("#approve-end", Input).value.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DiffScreen(ModalScreen[None]):
+    """What the approval changed in the record, as a unified diff."""
+
+    BINDINGS = [Binding("escape,q,enter", "app.pop_screen", "close")]
+
+    def __init__(self, diff: str) -> None:
+        super().__init__()
+        self.diff = diff
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            self.diff or "the record already says this: no change", id="diff", markup=False
+        )
