@@ -78,10 +78,47 @@ def test_sarif_carries_advisory_ids(capsys, index):
 def test_markdown_is_a_table_of_findings(capsys, index):
     text = render(capsys, index, "pylock.toml", "markdown")
     assert text.startswith("## trustscan: fail (exit 1)")
-    header = "| package | version | score | severity | signal | finding | fixed in |"
+    header = "| package | version | score | severity | signal | finding | advisories, fixed in |"
     assert header in text
+    assert text.index("**Why:**") < text.index(header)  # the verdict's reasons come first
     rows = [line for line in text.splitlines() if line.startswith("| `` urllib3 `` |")]
     assert rows and any("known-vulnerability" in r and "1.26.17" in r for r in rows)
+    assert "[PYSEC-2023-192](https://osv.dev/vulnerability/PYSEC-2023-192)" in text
+    severities = [line.split(" | ")[3] for line in text.splitlines() if line.startswith("| `` ")]
+    order = ["critical", "high", "medium", "low", "info"]
+    assert severities == sorted(severities, key=order.index)  # worst first
+
+
+def test_markdown_stays_within_githubs_comment_limit():
+    """The 303-package odh lock's report was too long for a PR comment: rows are cut,
+    worst kept, and a line says how many were left out."""
+    from datetime import UTC, datetime
+
+    from packaging.utils import canonicalize_name
+
+    from scanner.models import INDEX_SOURCE, Finding, PackageReport, ScanResult, Severity, Verdict
+    from scanner.report.markdown import LIMIT, render_markdown
+
+    def package(i: int) -> PackageReport:
+        name = canonicalize_name(f"package-{i}")
+        severity = Severity.CRITICAL if i == 7 else Severity.LOW
+        findings = tuple(Finding("sole-owner", severity, name, "1.0", "x" * 250) for _ in range(3))
+        return PackageReport(
+            name=name, version="1.0", source=INDEX_SOURCE, file=None, line=None,
+            direct=True, evaluated=True, not_evaluated_reason=None, families={},
+            findings=findings, score=9.5, confidence=1.0, deductions=(), summary=None,
+            urls={}, provenance={}, dependencies=(), dependents=(),
+        )  # fmt: skip
+
+    result = ScanResult(
+        input="requirements.txt", format="requirements", index_url="", environment={},
+        started_at=datetime.now(UTC), seconds=1.0, roots=(), notes=(),
+        packages=tuple(package(i) for i in range(300)), verdict=Verdict(1, ("x",)),
+    )  # fmt: skip
+    text = render_markdown(result)
+    assert len(text) <= LIMIT
+    assert "more findings not shown here" in text
+    assert text.count("| critical |") == 3  # the worst are kept
 
 
 def test_markdown_cannot_inject_links_or_html():
