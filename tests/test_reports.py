@@ -145,3 +145,51 @@ def test_explain_and_signals_commands(capsys, index):
     assert main(["signals"]) == 0
     catalog = capsys.readouterr().out
     assert "threshold too-new.hours = 72" in catalog and "typosquat  [high]" in catalog
+
+
+def test_sarif_is_what_code_scanning_takes(capsys, index, tmp_path, monkeypatch):
+    """help per rule, URIs relative to the repository, waivers as suppressions, packages
+    not evaluated as results, security-severity from the policy's severity, and one
+    result per package and signal."""
+    repo = tmp_path / "repo"
+    (repo / "deps").mkdir(parents=True)
+    (repo / ".git").mkdir()
+    lock = repo / "deps" / "pylock.toml"
+    lock.write_text((LOCKS / "pylock.toml").read_text())
+    policy = repo / "trustscan.toml"
+    policy.write_text(
+        '[severity]\nhash-mismatch = "medium"\n[[ignore]]\npackage = "certifi"\n'
+        'signal = "known-vulnerability"\nreason = "not reachable"\n'
+    )
+    monkeypatch.chdir(repo / "deps")  # a subfolder: the URI is still the repository's
+    options = ["--policy", str(policy), "--no-live-advisories", "--advisory-db", DB]
+    main(["scan", str(lock), "--index-url", index.url, "--format", "sarif", *options])
+    document = json.loads(capsys.readouterr().out)
+    schema = json.loads((DATA / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validate(document, schema)
+    run = document["runs"][0]
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert all(r["help"]["text"] and r["help"]["markdown"] for r in rules.values())
+    results = run["results"]
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert uris == {"deps/pylock.toml"}
+    keys = [
+        (r["ruleId"], r["properties"].get("package")) for r in results if "suppressions" not in r
+    ]
+    assert len(keys) == len(set(keys))  # one result per package and signal
+    suppressed = [r for r in results if "suppressions" in r]
+    assert suppressed and suppressed[0]["properties"]["package"] == "certifi"
+    lowered = next(r for r in results if r["ruleId"] == "hash-mismatch")  # critical by default
+    assert lowered["level"] == "warning" and lowered["properties"]["security-severity"] == "5.5"
+    urllib3 = [r for r in results if r["properties"].get("package") == "urllib3"]
+    assert len(urllib3) == 1 and len(urllib3[0]["properties"]["findings"]) > 1
+
+
+def test_sarif_lists_packages_not_evaluated(capsys, index, tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\nfoo @ https://example.com/foo-1.0.tar.gz\n")
+    main(["scan", str(lock), "--index-url", index.url, "--format", "sarif", "--no-live-advisories"])
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    (unevaluated,) = [r for r in results if r["ruleId"] == "not-evaluated"]
+    assert unevaluated["properties"]["package"] == "foo"
+    assert "allow-sources" in unevaluated["message"]["text"]
