@@ -287,7 +287,7 @@ def add_scan_options(s: argparse.ArgumentParser) -> None:
         help="fail on packages without PEP 740 attestations, and on unknown provenance",
     )
     s.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    for extra in ("json", "sarif", "markdown", "text"):  # several reports from one scan
+    for extra in ("json", "sarif", "markdown", "text", "cyclonedx"):  # several from one scan
         s.add_argument(f"--{extra}", metavar="FILE", help=f"also write the {extra} report to FILE")
     s.add_argument(
         "--color",
@@ -332,7 +332,9 @@ def exit_fast(code: int) -> NoReturn:
 
 def _scan(args: argparse.Namespace) -> int:
     outputs = {
-        fmt: path for fmt in ("json", "sarif", "markdown", "text") if (path := getattr(args, fmt))
+        fmt: path
+        for fmt in ("json", "sarif", "markdown", "text", "cyclonedx")
+        if (path := getattr(args, fmt))
     }
     for path in [args.output, *outputs.values()]:
         if path:

@@ -193,3 +193,21 @@ def test_sarif_lists_packages_not_evaluated(capsys, index, tmp_path):
     (unevaluated,) = [r for r in results if r["ruleId"] == "not-evaluated"]
     assert unevaluated["properties"]["package"] == "foo"
     assert "allow-sources" in unevaluated["message"]["text"]
+
+
+def test_cyclonedx_validates_and_carries_what_trustscan_found(capsys, index):
+    from cyclonedx.schema import OutputFormat, SchemaVersion
+    from cyclonedx.validation import make_schemabased_validator
+
+    text = render(capsys, index, "pylock.toml", "cyclonedx")
+    assert (
+        make_schemabased_validator(OutputFormat.JSON, SchemaVersion.V1_6).validate_str(text) is None
+    )
+    bom = json.loads(text)
+    assert bom["specVersion"] == "1.6"
+    urllib3 = next(c for c in bom["components"] if c["name"] == "urllib3")
+    assert urllib3["purl"] == "pkg:pypi/urllib3@1.26.12"
+    assert urllib3["hashes"] and urllib3["hashes"][0]["alg"] == "SHA-256"
+    names = {p["name"] for p in urllib3["properties"]}
+    assert {"trustscan:score", "trustscan:provenance", "trustscan:finding"} <= names
+    assert any(d["ref"].startswith("requests@") and d.get("dependsOn") for d in bom["dependencies"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from scanner.models import ScanResult
+from scanner.report.cyclonedx import render_cyclonedx
 from scanner.report.json import render_json
 from scanner.report.markdown import render_markdown
 from scanner.report.sarif import render_sarif
@@ -16,4 +17,5 @@ FORMATS: dict[str, Callable[[ScanResult], str]] = {
     "json": render_json,
     "sarif": render_sarif,
     "markdown": render_markdown,
+    "cyclonedx": render_cyclonedx,
 }
