@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint pytest record lock bench compare-resolver clean
+.PHONY: setup demo test lint pytest record lock lock-action bench compare-resolver clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,12 @@ compare-resolver: setup
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
 		--python-version 3.11 -o requirements.lock
+
+# Re-lock what the GitHub Action installs (trustscan's runtime dependencies and its
+# build backend), with hashes.
+lock-action: setup
+	$(BIN)/uv pip compile pyproject.toml scripts/action-build.in --generate-hashes --universal \
+		--python-version 3.11 -o action-requirements.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
