@@ -211,3 +211,15 @@ def test_cyclonedx_validates_and_carries_what_trustscan_found(capsys, index):
     names = {p["name"] for p in urllib3["properties"]}
     assert {"trustscan:score", "trustscan:provenance", "trustscan:finding"} <= names
     assert any(d["ref"].startswith("requests@") and d.get("dependsOn") for d in bom["dependencies"])
+
+
+def test_the_same_reason_for_many_packages_is_said_once():
+    from scanner.report.table import grouped
+
+    reasons = [f"p{i} 1.0: vulnerabilities unknown (no source)" for i in range(7)]
+    reasons.append("six 1.16.0: hash-mismatch")
+    assert grouped(reasons) == [
+        "7 packages (p0 1.0, p1 1.0, p2 1.0, p3 1.0, p4 1.0 and 2 more): "
+        "vulnerabilities unknown (no source)",
+        "six 1.16.0: hash-mismatch",
+    ]

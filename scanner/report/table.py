@@ -62,7 +62,7 @@ def why(result: ScanResult) -> list[str]:
     baseline, and the notes (what was narrowed, left out, resolved, asked)."""
     verdict = result.verdict
     lines = [f"verdict: {verdict.label} (exit {verdict.exit_code})"]
-    lines += _listed("because", verdict.reasons)
+    lines += _listed("because", grouped(verdict.reasons))
     lines += _listed(
         "the lockfile itself",
         [f"{f.severity.label} {f.signal}: {f.message}" for f in result.input_findings],
@@ -79,6 +79,26 @@ def why(result: ScanResult) -> list[str]:
         lines += _listed("removed", b.removed)
     lines += _listed("notes", result.notes)
     return [inert(line, 500) for line in lines]
+
+
+def grouped(reasons: Sequence[str]) -> list[str]:
+    """Reasons that say the same of many packages ("six 1.16.0: vulnerabilities unknown
+    (...)") said once, with the packages named: the first few, and how many."""
+    by_reason: dict[str, list[str]] = {}
+    for reason in reasons:
+        package, sep, why = reason.partition(": ")
+        key = why if sep else reason
+        by_reason.setdefault(key, []).append(package if sep else "")
+    lines = []
+    for why, packages in by_reason.items():
+        if len(packages) == 1:
+            lines.append(f"{packages[0]}: {why}" if packages[0] else why)
+            continue
+        named = ", ".join(packages[:5]) + (
+            f" and {len(packages) - 5} more" if len(packages) > 5 else ""
+        )
+        lines.append(f"{len(packages)} packages ({named}): {why}")
+    return lines
 
 
 def _listed(title: str, items: Sequence[str]) -> list[str]:
