@@ -29,7 +29,6 @@ from scanner.models import (
     ReleasePoint,
     ScanResult,
     SourceKind,
-    Verdict,
     Waived,
 )
 from scanner.policy import Policy, apply_policy, expired_waivers, gate
@@ -73,11 +72,8 @@ def evaluate(
     ]
     reports = _with_graph_figures(reports, graph)
     gated = baseline.gated if baseline is not None else None
-    # Markers that leave nothing to scan mean the input was not evaluated for this target;
-    # a project whose production install simply has no dependencies passes.
-    nothing = not reports and selection.skipped > 0
     lock_findings = apply_policy(input_findings(lock, baseline), policy, today).kept
-    verdict = _nothing_scanned() if nothing else gate(reports, policy, gated, lock_findings)
+    verdict = gate(reports, policy, gated, lock_findings)
     notes = (
         tuple(str(n) for n in lock.notes)
         + selection.notes
@@ -99,11 +95,6 @@ def evaluate(
         policy_source=policy.source,
         input_findings=lock_findings,
     )
-
-
-def _nothing_scanned() -> Verdict:
-    """A lock whose every entry was filtered out was not evaluated: never a pass."""
-    return Verdict(3, ("no entry of the lock applies to the target environment",))
 
 
 def _report(

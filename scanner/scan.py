@@ -83,6 +83,16 @@ def scan(
     started_at = datetime.now(UTC)
     started = time.monotonic()
     selection = select(lock, env, groups, extras)
+    if not selection.packages and selection.skipped:
+        # Markers that leave nothing to scan: the input was not evaluated for this target.
+        # (A project whose production install has no dependencies simply passes.)
+        raise InputError.single(
+            lock.path,
+            None,
+            f"none of its {selection.skipped} entries applies to Python "
+            f"{env.get('python_full_version')} on {env.get('sys_platform')}; "
+            "pass the target with --python-version and --platform",
+        )
     unpinned = [p for p in selection.packages if p.version is None and p.source.from_index]
     # pyproject.toml names only direct dependencies, pinned or not: always resolve it.
     if resolver is not None and (unpinned or lock.format == "pyproject.toml"):

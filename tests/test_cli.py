@@ -161,8 +161,8 @@ def test_nothing_applies_to_the_target_is_never_a_pass(capsys, tmp_path):
     lock = tmp_path / "requirements.txt"
     lock.write_text("six==1.16.0 ; python_version == '2.7'\n")
     code, _, err = run(capsys, str(lock), "--allow-unevaluated")
-    assert code == 3
-    assert "0 packages" in err
+    assert code == 2  # an input error that says what to pass, not "not evaluated"
+    assert "none of its 1 entries applies" in err
 
 
 @pytest.mark.parametrize("argv", [["python", "-m", "scanner", "--version"]])
@@ -311,3 +311,10 @@ def test_ctrl_c_stops_within_a_second(index, tmp_path):
     _, err = process.communicate(timeout=10)
     assert time.monotonic() - sent < 1.5
     assert process.returncode == 130 and b"interrupted" in err and b"Traceback" not in err
+
+
+def test_a_scan_in_which_nothing_applies_is_an_input_error(capsys, tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text('tomli==2.0.1 ; python_version >= "3.12"\n')
+    assert main(["scan", str(lock), "--offline", "--python-version", "3.11"]) == 2
+    assert "pass the target with --python-version" in capsys.readouterr().err
