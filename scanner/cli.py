@@ -215,6 +215,11 @@ def add_scan_options(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument("--index-url", help="package index (env TRUSTSCAN_INDEX_URL; default PyPI)")
     s.add_argument(
+        "--no-inventory",
+        action="store_true",
+        help="do not read what each wheel installs (.pth hooks, commands, native code)",
+    )
+    s.add_argument(
         "--ignore-lock-index",
         action="store_true",
         help="look every package up on --index-url, also those the lock pins to another index",
@@ -396,6 +401,7 @@ def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions
         include_root=args.include_root,
         index_url=args.index_url or os.environ.get("TRUSTSCAN_INDEX_URL") or DEFAULT_INDEX,
         lock_indexes=not args.ignore_lock_index,
+        inventory=not args.no_inventory,
         jobs=args.jobs,
         offline=args.offline,
         retries=args.retries,

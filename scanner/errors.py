@@ -56,6 +56,10 @@ class DigestMismatch(FetchError):
     """A document whose sha256 differs from the digest the index declared for it."""
 
 
+class NotServed(FetchError):
+    """A file the index lists answered 404 or 410: it will be as absent next time."""
+
+
 class TooLarge(FetchError):
     """A body over its size bound: the same immutable file will be as large next time."""
 

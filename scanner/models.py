@@ -371,6 +371,37 @@ class VulnerabilityReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Inventory:
+    """What one wheel installs, from its zip central directory (nothing extracted)."""
+
+    filename: str
+    files: tuple[str, ...]
+    pth: Mapping[str, str]  # top-level .pth file -> its text (bounded)
+    commands: tuple[str, ...]  # console and GUI scripts
+
+    @property
+    def top_level(self) -> frozenset[str]:
+        """Import names it installs: top-level packages and modules (not metadata)."""
+        names = set()
+        for path in self.files:
+            head = path.split("/", 1)[0]
+            if head.endswith((".dist-info", ".data")) or head.endswith(".pth"):
+                continue
+            names.add(head.removesuffix(".py") if "/" not in path else head)
+        return frozenset(n for n in names if n and not n.startswith("."))
+
+    @property
+    def native(self) -> tuple[str, ...]:
+        """Native code and executables it installs."""
+        suffixes = (".so", ".pyd", ".dll", ".dylib", ".exe")
+        return tuple(
+            p
+            for p in self.files
+            if p.endswith(suffixes) or ".so." in p or ("/scripts/" in p and ".data/" in p)
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything the registry told us about one locked package."""
 
@@ -383,6 +414,8 @@ class Evidence:
     earlier_provenance: tuple[ReleaseProvenance, ...] = ()  # newest first
     earlier_emails: tuple[ReleaseEmails, ...] = ()  # newest first, read only as far as needed
     previous_owners: OwnershipObservation | None = None  # the store's baseline observation
+    inventory: Inventory | Unavailable | None = None  # the pinned release's wheel
+    previous_inventory: Inventory | Unavailable | None = None  # the release before's wheel
 
     @property
     def release_files(self) -> tuple[DistFile, ...]:

@@ -37,6 +37,7 @@ class ScanOptions:
     # where to ask
     index_url: str = DEFAULT_INDEX
     lock_indexes: bool = True
+    inventory: bool = True  # read what each pinned wheel installs (its file list)
     jobs: int = 8
     offline: bool = False
     retries: int = 3

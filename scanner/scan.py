@@ -73,6 +73,7 @@ def scan(
     history: Callable[[str], OwnershipObservation | None] | None = None,
     lock_indexes: bool = True,
     record: TrustRecord | None = None,
+    inventory: bool = True,
 ) -> ScanResult:
     """Fetch the evidence for every package of `lock`, then evaluate it.
 
@@ -106,7 +107,7 @@ def scan(
     for source in vuln_sources:  # batch sources ask for everything at once, here
         source.prefetch(pinned)
     router = IndexRouter(index, lock_indexes)
-    evidence = _collect(router, selection.packages, vuln_sources, jobs, progress)
+    evidence = _collect(router, selection.packages, vuln_sources, jobs, progress, inventory)
     if history is not None:
         evidence = {n: replace(e, previous_owners=history(n)) for n, e in evidence.items()}
     if context is None:
@@ -156,6 +157,7 @@ def _collect(
     vuln_sources: Sequence[VulnerabilitySource],
     jobs: int,
     progress: Progress | None,
+    inventory: bool = True,
 ) -> dict[NormalizedName, Evidence]:
     """Evidence for every package: first from the cache alone, in this thread (for a
     rescan that is all of it, and threads would only take turns at the GIL), then
@@ -171,7 +173,7 @@ def _collect(
     with cache_only():
         for package in packages:
             try:
-                done(collect_evidence(index_for(package), package, vuln_sources))
+                done(collect_evidence(index_for(package), package, vuln_sources, inventory))
             except NeedsNetwork:
                 pending.append(package)
     if pending:
@@ -179,7 +181,8 @@ def _collect(
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
             futures = [
-                pool.submit(collect_evidence, index_for(p), p, vuln_sources) for p in pending
+                pool.submit(collect_evidence, index_for(p), p, vuln_sources, inventory)
+                for p in pending
             ]
             for future in as_completed(futures):
                 done(future.result())
@@ -243,6 +246,7 @@ def run(options: ScanOptions, progress: Progress | None = None) -> tuple[ScanRes
             history=store.first_observation,
             lock_indexes=options.lock_indexes,
             record=_trust_record(options, policy, client),
+            inventory=options.inventory,
         )
         weakened = _weakened_policy(options, policy)
         if weakened:  # reported where the verdict is read, whatever the verdict

@@ -34,13 +34,17 @@ from scanner.registry.attestations import (
     release_provenance,
 )
 from scanner.registry.index import Index
+from scanner.registry.inventory import release_inventories
 from scanner.registry.metadata import fetch_core_metadata
 from scanner.resolver import ResolutionError
 from scanner.vulns.interface import VulnerabilitySource, merge_advisories
 
 
 def collect_evidence(
-    index: Index, package: LockedPackage, vuln_sources: Sequence[VulnerabilitySource] = ()
+    index: Index,
+    package: LockedPackage,
+    vuln_sources: Sequence[VulnerabilitySource] = (),
+    inventory: bool = True,
 ) -> Evidence:
     if not package.source.from_index:
         reason = f"installed from a {package.source.kind.value}, not from an index"
@@ -82,7 +86,22 @@ def collect_evidence(
         earlier = earlier_provenance(index, files, package.version)
         if isinstance(metadata, CoreMetadata):
             emails = earlier_emails(index, files, package.version, addresses(metadata))
-    return Evidence(package, files, project, metadata, vulnerabilities, provenance, earlier, emails)
+    current = previous = None
+    refused = isinstance(metadata, Unavailable) and metadata.archive  # read once, refused once
+    if inventory and not refused and isinstance(files, ProjectFiles) and evidence.release_files:
+        current, previous = release_inventories(index.client, files, evidence.release_files)
+    return Evidence(
+        package,
+        files,
+        project,
+        metadata,
+        vulnerabilities,
+        provenance,
+        earlier,
+        emails,
+        inventory=current,
+        previous_inventory=previous,
+    )
 
 
 def addresses(metadata: CoreMetadata) -> frozenset[str]:

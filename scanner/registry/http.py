@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 from scanner import __version__
 from scanner.cache import CachedResponse, ResponseCache
-from scanner.errors import FetchError, TooLarge
+from scanner.errors import FetchError, NotServed, TooLarge
 
 if TYPE_CHECKING:
     import requests
@@ -419,6 +419,8 @@ class HttpClient:
         byte_range = f"bytes=-{length}" if start is None else f"bytes={start}-{start + length - 1}"
         started = time.monotonic()
         response = self._fetch(url, {"Range": byte_range}, max_bytes)
+        if response.status in (404, 410):
+            raise NotServed(url, f"file not served (HTTP {response.status})", response.status)
         if response.status not in (200, 206):
             raise FetchError(url, f"unexpected HTTP {response.status} to a range request")
         self.log.add(

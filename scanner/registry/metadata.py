@@ -137,7 +137,7 @@ def parse_metadata(
     )
 
 
-class _RangeReader(io.RawIOBase):
+class RangeReader(io.RawIOBase):
     """A seekable view of a remote file that fetches only the ranges read."""
 
     def __init__(self, client: HttpClient, url: str) -> None:
@@ -202,7 +202,7 @@ def _total_size(content_range: str | None, url: str) -> int:
 
 
 def _wheel_metadata(client: HttpClient, file: DistFile) -> bytes:
-    reader = _RangeReader(client, file.url)
+    reader = RangeReader(client, file.url)
     try:
         archive = zipfile.ZipFile(reader)
     except (zipfile.BadZipFile, ValueError, OSError) as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scanner.models import Evidence, Finding
+from scanner.signals.contents import COMMAND_SHADOWING, MODULE_SHADOWING, NEW_BINARY, STARTUP_HOOK
 from scanner.signals.inputs import EXTRA_INDEX, INDEX_ADDED
 from scanner.signals.integrity import (
     HASH_MISMATCH,
@@ -60,6 +61,11 @@ CATALOG: tuple[Signal, ...] = (
     PUBLISHER_CHANGED,
     PUBLISHER_REPO_MISMATCH,
     UNATTESTED,
+    # what the release installs
+    STARTUP_HOOK,
+    COMMAND_SHADOWING,
+    MODULE_SHADOWING,
+    NEW_BINARY,
     # vulnerabilities
     MALICIOUS_PACKAGE,
     KNOWN_VULNERABILITY,
