@@ -21,11 +21,13 @@ from scanner.models import (
     BaselineDiff,
     CoreMetadata,
     Evidence,
+    Inventory,
     Lock,
     Missing,
     PackageReport,
     ProjectFiles,
     ProjectInfo,
+    ReleaseContents,
     ReleasePoint,
     ScanResult,
     SourceKind,
@@ -132,6 +134,7 @@ def _report(
         provenance=dict(Counter(f.state for f in evidence.provenance.files))
         if evidence.provenance
         else {},
+        contents=_contents(evidence),
         publishers=tuple(
             (f.filename, f.publisher)
             for f in (evidence.provenance.files if evidence.provenance else ())
@@ -166,6 +169,15 @@ def _timeline(evidence: Evidence) -> tuple[ReleasePoint, ...]:
         key = str(version)
         points.append(ReleasePoint(key, uploaded.isoformat(), yanked, attested.get(key)))
     return tuple(points)
+
+
+def _contents(evidence: Evidence) -> ReleaseContents | None:
+    if not isinstance(evidence.inventory, Inventory):
+        return None
+    previous = evidence.previous_inventory
+    return ReleaseContents.of(
+        evidence.inventory, previous if isinstance(previous, Inventory) else None
+    )
 
 
 def _urls(evidence: Evidence) -> dict[str, str]:

@@ -402,6 +402,39 @@ class Inventory:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseContents:
+    """What a release installs, against the release before it (for reports)."""
+
+    wheel: str
+    files: int
+    pth: Mapping[str, str]
+    commands: tuple[str, ...]
+    native: int
+    previous_wheel: str | None
+    added: tuple[str, ...]  # files new since the previous release's wheel
+    removed: tuple[str, ...]
+
+    @classmethod
+    def of(cls, current: Inventory, previous: Inventory | None) -> ReleaseContents:
+        def strip(path: str) -> str:  # compare paths without the versioned dist-info folder
+            head, sep, rest = path.partition("/")
+            return f"*.dist-info/{rest}" if head.endswith(".dist-info") and sep else path
+
+        now = {strip(p) for p in current.files}
+        before = {strip(p) for p in previous.files} if previous else now
+        return cls(
+            current.filename,
+            len(current.files),
+            current.pth,
+            current.commands,
+            len(current.native),
+            previous.filename if previous else None,
+            tuple(sorted(now - before)),
+            tuple(sorted(before - now)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything the registry told us about one locked package."""
 
@@ -530,6 +563,7 @@ class PackageReport:
     releases: tuple[ReleasePoint, ...] = ()  # the timeline, newest last (at most 60)
     # Who built it: each verified file of the pinned release and its publisher identity.
     publishers: tuple[tuple[str, Publisher], ...] = ()  # (filename, identity)
+    contents: ReleaseContents | None = None  # what the pinned release's wheel installs
 
     @property
     def publisher_state(self) -> str:

@@ -148,3 +148,23 @@ def test_the_inventory_is_kept_a_rescan_reads_nothing(capsys, index, tmp_path):
     before = [p for p in index.paths() if p.endswith(".whl")]
     scan(capsys, index, tmp_path, "demo==1.1")
     assert [p for p in index.paths() if p.endswith(".whl")] == before
+
+
+def test_a_hook_renamed_with_each_version_is_not_new(capsys, index, tmp_path):
+    """google-cloud-aiplatform ships `…-2.7.0-py3.12-nspkg.pth`: a new name each release."""
+    serve(
+        index,
+        "nsdemo",
+        {
+            "1.0": {"nsdemo-1.0-py3.12-nspkg.pth": NSPKG_PTH},
+            "1.1": {"nsdemo-1.1-py3.12-nspkg.pth": NSPKG_PTH},
+        },
+    )
+    code, found = scan(capsys, index, tmp_path, "nsdemo==1.1")
+    assert found["startup-hook"]["severity"] == "medium" and code == 0
+
+
+def test_a_first_release_that_ships_code_to_run_is_critical(capsys, index, tmp_path):
+    serve(index, "freshdemo", {"0.1": {"freshdemo-setup.pth": MIASMA_PTH}})
+    code, found = scan(capsys, index, tmp_path, "freshdemo==0.1")
+    assert found["startup-hook"]["severity"] == "critical" and code == 1

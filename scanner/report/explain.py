@@ -53,6 +53,17 @@ def render_explanation(report: dict[str, Any], name: str) -> str:
             )
             + f" — verified for {inert(publisher['file'])}"
         )
+    contents = package.get("contents")
+    if contents:
+        since = f" since {inert(contents['previous_wheel'])}" if contents["previous_wheel"] else ""
+        lines.append(
+            f"  installs: {inert(contents['wheel'])}: {contents['files']} files, "
+            f"{contents['added_count']} added and {contents['removed_count']} removed{since}"
+        )
+        for name, text in contents["pth"].items():
+            lines.append(f"    start-up hook {inert(name)}: {inert(text, 200)}")
+        for added in contents["added"][:10]:
+            lines.append(f"    + {inert(added, 200)}")
     lines.append("  evidence families:")
     for family, state in package["families"].items():
         reason = f" ({inert(state['reason'], 300)})" if state["reason"] else ""

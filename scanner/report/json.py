@@ -129,6 +129,20 @@ def _package(p: PackageReport) -> dict[str, Any]:
         "blast_radius": p.blast_radius,
         "families": {k: {"state": v.state, "reason": v.reason} for k, v in p.families.items()},
         "provenance": dict(p.provenance),
+        "contents": None
+        if p.contents is None
+        else {
+            "wheel": p.contents.wheel,
+            "files": p.contents.files,
+            "pth": dict(p.contents.pth),
+            "commands": list(p.contents.commands),
+            "native": p.contents.native,
+            "previous_wheel": p.contents.previous_wheel,
+            "added": list(p.contents.added[:50]),
+            "removed": list(p.contents.removed[:50]),
+            "added_count": len(p.contents.added),
+            "removed_count": len(p.contents.removed),
+        },
         "publishers": [
             {
                 "file": filename,

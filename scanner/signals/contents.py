@@ -59,6 +59,9 @@ def _inventories(evidence: Evidence) -> tuple[Inventory | None, Inventory | None
 
 
 def _startup_hook(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    """Critical for a hook that is new (or changed) since the previous release, as every
+    known attack's was; medium for one the project has shipped unchanged, even when its
+    line runs code (coverage's `a1_coverage.pth` does, release after release)."""
     current, before = _inventories(evidence)
     if current is None:
         return
@@ -67,23 +70,43 @@ def _startup_hook(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Ite
         if not executable:
             continue
         dangerous = [line for line in executable if _DANGEROUS.search(line)]
-        new = before is not None and name not in before.pth
+        # No earlier wheel to compare with (a first release): new, when it runs code.
+        new = not _shipped_before(name, text, before) if before else bool(dangerous)
         shown = (dangerous or executable)[0]
-        why = (
-            "decodes, executes, spawns or fetches" if dangerous else "is new since the last release"
-        )
-        critical = bool(dangerous) or new
+        if new:
+            how = "it is new since the last release" + (
+                ", and its line decodes, executes, spawns or fetches" if dangerous else ""
+            )
+        else:
+            how = "it was in the release before, unchanged" + (
+                " (its line runs code)" if dangerous else ""
+            )
         yield signal.finding(
             evidence,
-            f"{current.filename} installs {name}, which Python runs at every start"
-            + (f", and its line {why}" if critical else " (it was in the release before too)"),
-            severity=Severity.CRITICAL if critical else Severity.MEDIUM,
+            f"{current.filename} installs {name}, which Python runs at every start: {how}",
+            severity=Severity.CRITICAL if new else Severity.MEDIUM,
             file=inert(name, 200),
             line=inert(shown, 300),
+            runs_code=bool(dangerous),
             new_since_previous_release=new,
             previous_wheel=before.filename if before else None,
             wheel=current.filename,
         )
+
+
+def _shipped_before(name: str, text: str, before: Inventory) -> bool:
+    """The same hook in the previous release: the same text, or the same name once
+    versions are taken out (`pkg-2.7.0-py3.12-nspkg.pth` is renamed every release)."""
+    return text in before.pth.values() or _unversioned(name) in {
+        _unversioned(n) for n in before.pth
+    }
+
+
+_VERSIONED = re.compile(r"-\d[\w.!+]*(?:-py\d+(?:\.\d+)?)?")
+
+
+def _unversioned(name: str) -> str:
+    return _VERSIONED.sub("", name)
 
 
 def _runs(line: str) -> bool:

@@ -203,6 +203,26 @@ def test_snapshot_paths_tab(snap_compare):
     assert snap_compare(app(), run_before=paths, terminal_size=SIZE)
 
 
+def test_snapshot_files_tab(snap_compare):
+    async def files(pilot):
+        await pilot.press("slash", *"evil", "enter")
+        pilot.app.screen.query_one(TabbedContent).active = "tab-files"
+        await pilot.pause()
+
+    assert snap_compare(app(), run_before=files, terminal_size=SIZE)
+
+
+@sync
+async def test_the_files_tab_shows_start_up_hooks_inert_and_new_files():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"evil", "enter")
+        await pilot.pause()
+        text = body(pilot, "files")
+        assert "start-up hook evil_pkg-setup.pth" in text
+        assert "exec(base64.b64decode" in text and "\x1b" not in text
+        assert "+ evil_pkg/_miner.so" in text
+
+
 def test_snapshot_filtered(snap_compare):
     assert snap_compare(app(), press=["f", *"severity:high", "enter"], terminal_size=SIZE)
 

@@ -19,7 +19,7 @@ from tui.widgets.text import SEVERITY_STYLE, badge, safe
 
 # name -> (ownership observations, releases) from the store, when there is one
 HistoryLookup = Callable[[str], tuple[Sequence[Any], Sequence[dict[str, Any]]]]
-TABS = ("summary", "findings", "maintainers", "releases", "provenance", "paths")
+TABS = ("summary", "findings", "maintainers", "releases", "provenance", "files", "paths")
 
 
 class Details(Vertical):
@@ -43,6 +43,7 @@ class Details(Vertical):
             "maintainers": self._maintainers(package),
             "releases": self._releases(package),
             "provenance": self._provenance(package),
+            "files": self._files(package),
             "paths": self._paths(package),
         }
         self.views = views
@@ -152,6 +153,29 @@ class Details(Vertical):
                 "lock-identity-mismatch",
             ):
                 lines.append(Text(f"{finding['signal']}: ") + safe(finding["message"], 300))
+        return Group(*lines)
+
+    def _files(self, p: dict[str, Any]) -> RenderableType:
+        """What the release installs: start-up hooks shown inert, new files highlighted."""
+        contents = p.get("contents")
+        if not contents:
+            return Text("the wheel's file list was not read (no wheel, or --no-inventory)")
+        since = f", against {contents['previous_wheel']}" if contents["previous_wheel"] else ""
+        lines = [
+            safe(f"{contents['wheel']}: {contents['files']} files, {contents['native']} native"
+                 f"{since}", 300),
+            Text(f"{contents['added_count']} added, {contents['removed_count']} removed since the "
+                 "release before", style="dim"),
+        ]  # fmt: skip
+        for name, text in contents["pth"].items():
+            lines.append(Text("start-up hook ", style="bold red") + safe(name, 100, "bold"))
+            lines.append(Text("  ") + safe(text, 400))
+        if contents["commands"]:
+            lines.append(Text("commands: ") + safe(", ".join(contents["commands"]), 300))
+        for added in contents["added"]:
+            lines.append(Text("+ ", style="green") + safe(added, 200, "green"))
+        for removed in contents["removed"]:
+            lines.append(Text("- ", style="red") + safe(removed, 200, "red"))
         return Group(*lines)
 
     def _paths(self, p: dict[str, Any]) -> RenderableType:
