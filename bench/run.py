@@ -331,6 +331,23 @@ def main() -> int:
             f"{answering['wall'] / warm_off['wall']:.2f}x | {answering['requests']} "
             f"(OSV requests in all four runs: {asked}) |"
         )
+        print()
+        print(
+            "release inventory (what each wheel installs): its cost on the odh lock, cold, replay"
+        )
+        print("| inventory | cold s | floor s | cold/floor | requests | MB | req/pkg | kB/pkg |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for label, extra in (("on (default)", ()), ("off (--no-inventory)", ("--no-inventory",))):
+            db = Path(work) / f"inventory-{bool(extra)}.db"
+            cold = trustscan(largest, replay.base, db, *extra)
+            floor_s = floor(str(cold["log"]))
+            n = max(1, int(cold["packages"]))
+            print(
+                f"| {label} | {cold['wall']:.2f} | {floor_s:.2f} | "
+                f"{cold['wall'] / max(floor_s, 0.01):.2f}x | {cold['requests']} | "
+                f"{cold['bytes'] / 1e6:.1f} | {int(cold['requests']) / n:.1f} | "
+                f"{int(cold['bytes']) / n / 1e3:.0f} |"
+            )
         if not args.no_peer:
             print()
             print("| peer on the same input | what it did |")
