@@ -11,6 +11,13 @@ SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 MAX_PATHS = 200
 
 
+def known_signals() -> frozenset[str]:
+    """Every signal id trustscan has (the catalog), for checking filters."""
+    from scanner.signals import BY_ID
+
+    return frozenset(BY_ID) | {"not-evaluated"}
+
+
 @dataclass
 class ReportModel:
     report: dict[str, Any]
@@ -56,16 +63,35 @@ class ReportModel:
             if query in name:
                 yield name
 
+    def rule_error(self, rule: str) -> str | None:
+        """Why `rule` is not a filter, or None: a typo must not silently match everything
+        (`severity:hgih`) or nothing (`signal:nope`)."""
+        kind, _, value = rule.strip().partition(":")
+        if kind == "unevaluated" and not value:
+            return None
+        if kind == "severity":
+            if value in SEVERITY_ORDER:
+                return None
+            return f"unknown severity {value!r}: one of {', '.join(SEVERITY_ORDER)}"
+        if kind == "signal":
+            if value in known_signals():
+                return None
+            return f"unknown signal {value!r}: `trustscan signals` lists them"
+        return f"unknown filter {rule!r}: severity:LEVEL, signal:ID or unevaluated"
+
+    def count(self, rule: str | None) -> int:
+        """How many packages `rule` matches."""
+        return sum(self.passes(name, rule) for name in self.packages)
+
     def passes(self, name: str, rule: str | None) -> bool:
-        """Filter rules: `severity:high` (at least), `signal:ID`, `unevaluated`."""
+        """Filter rules: `severity:high` (at least), `signal:ID`, `unevaluated` (the
+        packages the header counts as not evaluated)."""
         if not rule:
             return True
         package = self.packages[name]
         kind, _, value = rule.partition(":")
         if kind == "unevaluated":
-            return not package["evaluated"] or any(
-                s["state"] == "unknown" for s in package["families"].values()
-            )
+            return not package["evaluated"]
         if kind == "severity" and value in SEVERITY_ORDER:
             floor = SEVERITY_ORDER.index(value)
             return any(SEVERITY_ORDER.index(f["severity"]) >= floor for f in package["findings"])

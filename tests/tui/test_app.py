@@ -178,9 +178,31 @@ async def test_cycles_are_cut_and_marked():
 
 
 def test_model_filters_unevaluated():
+    """`unevaluated` lists what the header calls not evaluated (it listed every package,
+    whose provenance is unknown on an api-1.1 index, while the header said 0)."""
     model = ReportModel(REPORT)
-    flagged = [n for n in model.packages if model.passes(n, "unevaluated")]
-    assert flagged  # provenance is unknown everywhere on an api-1.1 index
+    flagged = {n for n in model.packages if model.passes(n, "unevaluated")}
+    assert flagged == {p["name"] for p in REPORT["packages"] if not p["evaluated"]}
+    assert len(flagged) == model.summary()["not_evaluated"]
+
+
+@sync
+async def test_a_mistyped_filter_is_an_error_and_the_filter_in_force_is_shown():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("f", *"severity:high", "enter")
+        await pilot.pause()
+        indicator = pilot.app.screen.query_one("#filter-indicator", Static)
+        assert str(indicator.content) == " filter severity:high: 4 packages (f to change)"
+        for typo in ("severity:hgih", "signal:nope", "sevrity:high"):
+            await pilot.press("f", *typo, "enter")
+            await pilot.pause()
+            assert pilot.app.screen.query_one(GraphTree).rule == "severity:high"  # kept
+        messages = [n.message for n in pilot.app._notifications]
+        assert any("unknown severity 'hgih'" in m for m in messages)
+        assert any("unknown signal 'nope'" in m for m in messages)
+        await pilot.press("f", "enter")
+        await pilot.pause()
+        assert not indicator.display
 
 
 # --- snapshots (pytest-textual-snapshot): the clock is not shown; no cursor blinks ------
@@ -243,3 +265,16 @@ def test_tui_unknown_scan_is_a_clear_error(argv, capsys):
 
     assert main(argv) == 2
     assert "no scan 999" in capsys.readouterr().err
+
+
+@sync
+async def test_j_k_and_number_keys():
+    async with app().run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(GraphTree)
+        start = tree.cursor_line
+        await pilot.press("j", "j", "k")
+        assert tree.cursor_line == start + 1
+        await pilot.press("6")
+        assert pilot.app.screen.query_one(TabbedContent).active == "tab-files"
+        await pilot.press("2")
+        assert pilot.app.screen.query_one(TabbedContent).active == "tab-findings"

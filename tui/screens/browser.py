@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Footer, Input, Static, TabbedContent, Tree
 
 from tui.model import ReportModel
 from tui.screens.dialogs import ApproveScreen, DiffScreen, FilterScreen, HelpScreen
-from tui.widgets.details import Details, HistoryLookup
+from tui.widgets.details import TABS, Details, HistoryLookup
 from tui.widgets.graph_tree import Entry, GraphTree
 
 # Approves a package's current state into the trust record: (name, note, end) -> diff.
@@ -31,6 +31,9 @@ class BrowserScreen(Screen[None]):
         Binding("?", "help", "keys"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "close_search", show=False),
+        Binding("j", "cursor('down')", show=False),
+        Binding("k", "cursor('up')", show=False),
+        *(Binding(str(i), f"tab({i})", show=False) for i in range(1, len(TABS) + 1)),
     ]
 
     def __init__(
@@ -46,6 +49,7 @@ class BrowserScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(self._summary_line(), id="summary", markup=False)
+        yield Static("", id="filter-indicator", markup=False)
         with Horizontal(id="main"):
             yield GraphTree(self.model, id="tree")
             yield Details(self.model, self.history)
@@ -56,9 +60,18 @@ class BrowserScreen(Screen[None]):
         tree = self.query_one(GraphTree)
         tree.rebuild()
         tree.focus()
+        self._show_filter()
         first = next(iter(self.model.roots), None)
         if first is not None:
             self.query_one(Details).show(first)
+
+    def _show_filter(self) -> None:
+        """The filter in force and how many packages it matches, always in view."""
+        rule = self.query_one(GraphTree).rule
+        indicator = self.query_one("#filter-indicator", Static)
+        indicator.display = bool(rule)
+        if rule:
+            indicator.update(f" filter {rule}: {self.model.count(rule)} packages (f to change)")
 
     def _summary_line(self) -> Text:
         s = self.model.summary()
@@ -101,9 +114,14 @@ class BrowserScreen(Screen[None]):
 
     def action_filter(self) -> None:
         def apply(rule: str | None) -> None:
+            error = self.model.rule_error(rule) if rule else None
+            if error is not None:
+                self.notify(error, severity="error")
+                return  # the filter in force stays, and says so
             tree = self.query_one(GraphTree)
             tree.rule = rule or None
             tree.rebuild()
+            self._show_filter()
 
         self.app.push_screen(FilterScreen(self.model), apply)
 
@@ -120,6 +138,17 @@ class BrowserScreen(Screen[None]):
         elif node is not None and node.data is not None and node.data.name is not None:
             tree.inverted = node.data.name
         tree.rebuild()
+
+    def action_cursor(self, direction: str) -> None:
+        tree = self.query_one(GraphTree)
+        if direction == "down":
+            tree.action_cursor_down()
+        else:
+            tree.action_cursor_up()
+
+    def action_tab(self, number: int) -> None:
+        """Number keys pick the details tab: 1 summary … 7 paths."""
+        self.query_one(TabbedContent).active = f"tab-{TABS[number - 1]}"
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen())

@@ -12,10 +12,13 @@ from tui.model import ReportModel
 
 KEYS = """\
 Keys
-  ↑ ↓ ← → / Enter   move, expand and collapse the tree
+  ↑ ↓ ← → / Enter   move, expand and collapse the tree (j, k move too)
+  1 … 7             the details tabs: summary, findings, maintainers, releases,
+                    provenance, files, paths
   o                 jump from a (*) to the package's expanded place
   /                 search a package by name
-  f                 filter: severity:high, signal:ID, unevaluated (empty clears)
+  f                 filter: severity:high, signal:ID, unevaluated (empty clears);
+                    the filter in force is shown under the summary
   s                 sort siblings by score (lowest first)
   i                 invert: show who depends on the selected package
   a                 approve the package's current owners and publishers into the trust record
