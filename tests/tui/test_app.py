@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Input, Static, TabbedContent
 
 from tests.conftest import DATA
 from tui.app import TrustscanApp
@@ -278,3 +278,16 @@ async def test_j_k_and_number_keys():
         assert pilot.app.screen.query_one(TabbedContent).active == "tab-files"
         await pilot.press("2")
         assert pilot.app.screen.query_one(TabbedContent).active == "tab-findings"
+
+
+@sync
+async def test_keys_right_after_slash_reach_the_search_box():
+    async with app().run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(GraphTree)
+        # The search box is open but focus has not moved yet (as ~150 ms after `/` on a
+        # real terminal): the keys typed then are the search's, not the tree's.
+        pilot.app.screen.query_one("#search", Input).display = True
+        await pilot.press("i", "n", "v")
+        await pilot.pause()
+        assert tree.inverted is None
+        assert pilot.app.screen.query_one("#search", Input).value == "inv"

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -53,7 +54,7 @@ class BrowserScreen(Screen[None]):
         with Horizontal(id="main"):
             yield GraphTree(self.model, id="tree")
             yield Details(self.model, self.history)
-        yield Input(placeholder="package name, Enter to jump", id="search")
+        yield Input(placeholder="package name, Enter to jump", id="search", select_on_focus=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -94,6 +95,16 @@ class BrowserScreen(Screen[None]):
         search.display = True
         search.value = ""
         search.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed right after `/`, before the search box has focus, are the search's:
+        they must not reach the tree (where `i` inverts it)."""
+        search = self.query_one("#search", Input)
+        if search.display and not search.has_focus and event.is_printable and event.character:
+            search.insert_text_at_cursor(event.character)
+            search.focus()
+            event.stop()
+            event.prevent_default()
 
     def action_close_search(self) -> None:
         self.query_one("#search", Input).display = False
