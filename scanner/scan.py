@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,10 @@ from scanner.vulns.interface import VulnerabilitySource
 Progress = Callable[[int, int, str], None]  # done, total, package just finished
 
 
+class Cancelled(KeyboardInterrupt):
+    """The caller asked the scan to stop (the TUI's Esc): what was not fetched is dropped."""
+
+
 def scan(
     lock: Lock,
     index: Index,
@@ -74,6 +79,7 @@ def scan(
     lock_indexes: bool = True,
     record: TrustRecord | None = None,
     inventory: bool = True,
+    cancelled: threading.Event | None = None,
 ) -> ScanResult:
     """Fetch the evidence for every package of `lock`, then evaluate it.
 
@@ -107,7 +113,9 @@ def scan(
     for source in vuln_sources:  # batch sources ask for everything at once, here
         source.prefetch(pinned)
     router = IndexRouter(index, lock_indexes)
-    evidence = _collect(router, selection.packages, vuln_sources, jobs, progress, inventory)
+    evidence = _collect(
+        router, selection.packages, vuln_sources, jobs, progress, inventory, cancelled
+    )
     if history is not None:
         evidence = {n: replace(e, previous_owners=history(n)) for n, e in evidence.items()}
     if context is None:
@@ -158,6 +166,7 @@ def _collect(
     jobs: int,
     progress: Progress | None,
     inventory: bool = True,
+    cancelled: threading.Event | None = None,
 ) -> dict[NormalizedName, Evidence]:
     """Evidence for every package: first from the cache alone, in this thread (for a
     rescan that is all of it, and threads would only take turns at the GIL), then
@@ -180,12 +189,16 @@ def _collect(
         return_large_blocks()
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
-            futures = [
+            waiting = {
                 pool.submit(collect_evidence, index_for(p), p, vuln_sources, inventory)
                 for p in pending
-            ]
-            for future in as_completed(futures):
-                done(future.result())
+            }
+            while waiting:
+                finished, waiting = wait(waiting, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(future.result())
+                if cancelled is not None and cancelled.is_set():
+                    raise Cancelled("the scan was cancelled")
         except BaseException:  # Ctrl-C, a cancelled TUI scan: drop what has not started
             pool.shutdown(wait=False, cancel_futures=True)
             raise
@@ -193,7 +206,11 @@ def _collect(
     return results
 
 
-def run(options: ScanOptions, progress: Progress | None = None) -> tuple[ScanResult, int]:
+def run(
+    options: ScanOptions,
+    progress: Progress | None = None,
+    cancelled: threading.Event | None = None,
+) -> tuple[ScanResult, int]:
     """Scan as `options` say, and record the scan in the store: (result, scan id)."""
     if options.environment:
         lock = parse_environment(site_packages(options.path), options.path)
@@ -247,6 +264,7 @@ def run(options: ScanOptions, progress: Progress | None = None) -> tuple[ScanRes
             lock_indexes=options.lock_indexes,
             record=_trust_record(options, policy, client),
             inventory=options.inventory,
+            cancelled=cancelled,
         )
         weakened = _weakened_policy(options, policy)
         if weakened:  # reported where the verdict is read, whatever the verdict

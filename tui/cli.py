@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -75,8 +76,8 @@ def run_tui(argv: list[str]) -> int:
 
     scanned: list[ScanResult] = []
 
-    def runner(progress: Any) -> tuple[dict[str, Any], int | None]:
-        result, scan_id = scan.run(options, progress)
+    def runner(progress: Any, cancelled: threading.Event) -> tuple[dict[str, Any], int | None]:
+        result, scan_id = scan.run(options, progress, cancelled)
         scanned.append(result)
         return to_dict(result), scan_id
 

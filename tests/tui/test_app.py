@@ -291,3 +291,39 @@ async def test_keys_right_after_slash_reach_the_search_box():
         await pilot.pause()
         assert tree.inverted is None
         assert pilot.app.screen.query_one("#search", Input).value == "inv"
+
+
+def test_esc_during_a_scan_cancels_within_a_second(index, tmp_path):
+    """Every fetch hangs for 20 s: Esc stops the scan, pending fetches dropped, at once."""
+    import threading
+    import time
+
+    from scanner import scan
+    from scanner.options import ScanOptions
+    from tests.indexserver import Fault
+
+    for name in ("six", "gunicorn"):
+        index.faults[f"/simple/{name}/"] = Fault(action=lambda handler: time.sleep(20))
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("six==1.16.0\ngunicorn==26.0.0\n")
+    options = ScanOptions(
+        path=str(lock), store=tmp_path / "db", index_url=index.url, live_advisories=False
+    )
+    returned = threading.Event()
+
+    def runner(progress, cancelled):
+        try:
+            _, scan_id = scan.run(options, progress, cancelled)
+            return {}, scan_id
+        finally:
+            returned.set()
+
+    async def cancel() -> float:
+        async with TrustscanApp(runner=runner, label="x").run_test(size=SIZE) as pilot:
+            await asyncio.sleep(1.0)
+            pressed = time.monotonic()
+            await pilot.press("escape")
+            await asyncio.to_thread(returned.wait, 5)
+            return time.monotonic() - pressed
+
+    assert asyncio.run(cancel()) < 1.0
