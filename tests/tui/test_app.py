@@ -327,3 +327,29 @@ def test_esc_during_a_scan_cancels_within_a_second(index, tmp_path):
             return time.monotonic() - pressed
 
     assert asyncio.run(cancel()) < 1.0
+
+
+@sync
+async def test_findings_first_worst_first_searchable_and_enter_jumps():
+    from textual.widgets import DataTable
+
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("F")
+        await pilot.pause()
+        table = pilot.app.screen.query_one(DataTable)
+        total = sum(len(p["findings"]) for p in REPORT["packages"])
+        assert table.row_count == total
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[0] == "critical"
+        await pilot.press("slash", *"jeilyfish typosquat")
+        await pilot.pause()
+        assert table.row_count == 1
+        await pilot.press("enter", "enter")  # leave the search, then pick the row
+        await pilot.pause()
+        assert pilot.app.screen.query_one(TabbedContent).active == "tab-findings"
+        tree = pilot.app.screen.query_one(GraphTree)
+        assert tree.cursor_node is not None and tree.cursor_node.data.name == "jeilyfish"
+
+
+def test_snapshot_findings_view(snap_compare):
+    assert snap_compare(app(), press=["F"], terminal_size=SIZE)

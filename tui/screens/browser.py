@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static, TabbedContent, Tree
 
 from tui.model import ReportModel
 from tui.screens.dialogs import ApproveScreen, DiffScreen, FilterScreen, HelpScreen
+from tui.screens.findings import FindingsScreen
 from tui.widgets.details import TABS, Details, HistoryLookup
 from tui.widgets.graph_tree import Entry, GraphTree
 
@@ -29,6 +30,7 @@ class BrowserScreen(Screen[None]):
         Binding("s", "sort", "sort by score"),
         Binding("i", "invert", "dependents"),
         Binding("a", "approve", "approve into the trust record"),
+        Binding("F", "findings", "all findings"),
         Binding("?", "help", "keys"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "close_search", show=False),
@@ -149,6 +151,23 @@ class BrowserScreen(Screen[None]):
         elif node is not None and node.data is not None and node.data.name is not None:
             tree.inverted = node.data.name
         tree.rebuild()
+
+    def action_findings(self) -> None:
+        """Every finding, worst first; Enter comes back to the package's Findings tab."""
+
+        def show(name: str | None) -> None:
+            if name is None or name not in self.model.packages:
+                return
+            tree = self.query_one(GraphTree)
+            if not tree.select_name(name):
+                tree.rule, tree.inverted = None, None
+                tree.rebuild()
+                tree.select_name(name)
+                self._show_filter()
+            self.query_one(Details).show(name)
+            self.query_one(TabbedContent).active = "tab-findings"
+
+        self.app.push_screen(FindingsScreen(self.model), show)
 
     def action_cursor(self, direction: str) -> None:
         tree = self.query_one(GraphTree)

@@ -21,6 +21,7 @@ Keys
                     the filter in force is shown under the summary
   s                 sort siblings by score (lowest first)
   i                 invert: show who depends on the selected package
+  F                 every finding in one table, worst first (/ searches, Enter shows)
   a                 approve the package's current owners and publishers into the trust record
   Tab, Shift+Tab    move between the tree and the tabs
   ?                 this help
