@@ -37,7 +37,7 @@ from scanner.registry.attestations import project_provenance
 from scanner.report import FORMATS
 from scanner.report.explain import render_catalog, render_explanation, render_signal_doc
 from scanner.report.history import render_diff, render_history, render_scans
-from scanner.report.json import summary_counts
+from scanner.report.json import document, summary_counts
 from scanner.report.provenance import render_provenance
 from scanner.report.table import render_table, why
 from scanner.scan import Progress, run
@@ -55,7 +55,19 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     s = commands.add_parser("scan", help="scan a lockfile and report trust signals")
-    s.add_argument("path", nargs="?", help="lockfile (default: found in the current directory)")
+    s.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="lockfiles (default: the one found in the current directory); with "
+        "--recursive, folders to search for lockfiles",
+    )
+    s.add_argument(
+        "--recursive",
+        "-r",
+        action="store_true",
+        help="scan every lockfile under the folders given (a monorepo, many repos)",
+    )
     add_scan_options(s)
 
     t = commands.add_parser(
@@ -336,6 +348,11 @@ def exit_fast(code: int) -> NoReturn:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    paths = _lockfiles(args.paths, args.recursive) if getattr(args, "paths", None) else []
+    if len(paths) > 1:
+        return _scan_many(args, paths)
+    if paths:
+        args.path = paths[0]
     outputs = {
         fmt: path
         for fmt in ("json", "sarif", "markdown", "text", "cyclonedx")
@@ -361,6 +378,79 @@ def _scan(args: argparse.Namespace) -> int:
     return result.verdict.exit_code
 
 
+def _lockfiles(paths: list[str], recursive: bool) -> list[str]:
+    """The inputs named, with --recursive every lockfile under the folders named (by the
+    names trustscan reads; virtualenvs, .git and node_modules left out)."""
+    if not recursive:
+        return paths
+    found: list[str] = []
+    skip = {".git", ".venv", "venv", "node_modules", ".tox", "__pycache__", "site-packages"}
+    for path in paths:
+        root = Path(path)
+        if root.is_file():
+            found.append(path)
+            continue
+        for folder, dirs, _ in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in skip)
+            try:
+                found.append(str(find_lockfile(Path(folder))))
+            except UsageError:
+                continue
+    if not found:
+        raise UsageError(f"no lockfile found under {', '.join(paths)}")
+    return found
+
+
+def _scan_many(args: argparse.Namespace, paths: list[str]) -> int:
+    """Several lockfiles in one run: a verdict for each and one overall; evidence shared
+    through the store, so a package in several locks is fetched once."""
+    fmt = args.format or ("table" if sys.stdout.isatty() and not args.output else "text")
+    if fmt == "cyclonedx" or args.cyclonedx:
+        raise UsageError("a CycloneDX SBOM describes one lockfile: scan them one at a time")
+    results = []
+    for path in paths:
+        args.path = path
+        options = scan_options(args, announce=False)
+        result, _ = run(options, None if args.no_progress or args.quiet else _progress_bar())
+        results.append(result)
+        if not args.quiet:
+            print(
+                summary_line(result).replace("trustscan:", f"trustscan: {path}:", 1),
+                file=sys.stderr,
+            )
+    codes = {r.verdict.exit_code for r in results}
+    overall = 1 if 1 in codes else 3 if 3 in codes else 0
+    color = _color(args.color, to_terminal=args.output is None and sys.stdout.isatty())
+    _emit(_combined(fmt, results, color, overall), args.output)
+    for extra in ("json", "sarif", "markdown", "text"):
+        if getattr(args, extra):
+            _emit(_combined(extra, results, False, overall), getattr(args, extra))
+    if not args.quiet:
+        print(
+            f"trustscan: {len(results)} lockfiles; overall verdict: exit {overall}", file=sys.stderr
+        )
+    return overall
+
+
+def _combined(fmt: str, results: list[ScanResult], color: bool, overall: int) -> str:
+    if fmt == "json":
+        documents = [document(r) for r in results]
+        return (
+            json.dumps({"tool": "trustscan", "overall_exit_code": overall, "lockfiles": documents})
+            + "\n"
+        )
+    if fmt == "sarif":
+        runs = [run_ for r in results for run_ in json.loads(FORMATS["sarif"](r))["runs"]]
+        first = json.loads(FORMATS["sarif"](results[0]))
+        return json.dumps({**first, "runs": runs}, indent=2) + "\n"
+    parts = []
+    for result in results:
+        body = render_table(result, color) if fmt == "table" else FORMATS[fmt](result)
+        title = f"## {result.input}" if fmt == "markdown" else f"== {result.input} =="
+        parts.append(f"{title}\n\n{body}")
+    return "\n".join(parts) + f"\noverall verdict: exit {overall}\n"
+
+
 def _color(choice: str, to_terminal: bool) -> bool:
     """--color: always, never, or auto (a terminal, and NO_COLOR unset: no-color.org)."""
     if choice != "auto":
@@ -372,7 +462,7 @@ def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions
     """`trustscan scan`'s arguments and the environment, resolved once into the
     options `scan.run` takes. A lockfile found in the current directory is named on
     stderr (`announce`)."""
-    path = args.path
+    path = getattr(args, "path", None)
     if args.env or args.python:
         path = args.python or sys.executable
     elif path is None:
@@ -431,6 +521,9 @@ def tui_scan_options(argv: list[str], db: str | None) -> ScanOptions:
     args = build_parser().parse_args(
         ["scan", *argv, *(["--db", db] if db else []), "--no-progress"]
     )
+    if len(args.paths) > 1:
+        raise UsageError("the TUI browses one lockfile at a time")
+    args.path = args.paths[0] if args.paths else None
     return scan_options(args, announce=False)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from scanner.cli import main
-from tests.conftest import LOCKS
+from tests.conftest import DATA, LOCKS
 from tests.indexserver import Fault
 
 
@@ -318,3 +319,32 @@ def test_a_scan_in_which_nothing_applies_is_an_input_error(capsys, tmp_path):
     lock.write_text('tomli==2.0.1 ; python_version >= "3.12"\n')
     assert main(["scan", str(lock), "--offline", "--python-version", "3.11"]) == 2
     assert "pass the target with --python-version" in capsys.readouterr().err
+
+
+def test_several_lockfiles_in_one_run(capsys, index, tmp_path):
+    for name, text in (("a", "six==1.16.0\n"), ("b", "gunicorn==26.0.0\nsix==1.16.0\n")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "requirements.txt").write_text(text)
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "requirements.txt").write_text("never-scanned==1.0\n")
+    code, out, err = run(
+        capsys,
+        str(tmp_path),
+        "--recursive",
+        "--index-url",
+        index.url,
+        "--format",
+        "json",
+        "--no-live-advisories",
+        "--advisory-db",
+        str(DATA / "advisories" / "pypa-subset.zip"),
+        "--python-version",
+        "3.11",
+    )
+    report = json.loads(out)
+    inputs = [Path(d["input"]).parent.name for d in report["lockfiles"]]
+    assert inputs == ["a", "b"]
+    assert report["overall_exit_code"] == code == 0
+    assert "2 lockfiles; overall verdict: exit 0" in err
+    six = [p for p in index.paths() if p == "/simple/six/"]
+    assert len(six) == 1  # six's evidence was fetched once for both lockfiles
