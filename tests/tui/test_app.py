@@ -353,3 +353,20 @@ async def test_findings_first_worst_first_searchable_and_enter_jumps():
 
 def test_snapshot_findings_view(snap_compare):
     assert snap_compare(app(), press=["F"], terminal_size=SIZE)
+
+
+@sync
+async def test_n_and_shift_n_walk_the_search_matches():
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"e", "enter")  # every name with an "e"
+        await pilot.pause()
+        tree = pilot.app.screen.query_one(GraphTree)
+        matches = [n for n in sorted(REPORT_NAMES) if "e" in n]
+        assert tree.cursor_node.data.name == matches[0]
+        await pilot.press("n")
+        assert tree.cursor_node.data.name == matches[1]
+        await pilot.press("N", "N")
+        assert tree.cursor_node.data.name == matches[-1]
+
+
+REPORT_NAMES = {p["name"] for p in REPORT["packages"]}

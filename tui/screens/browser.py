@@ -34,6 +34,8 @@ class BrowserScreen(Screen[None]):
         Binding("?", "help", "keys"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "close_search", show=False),
+        Binding("n", "next_match(1)", show=False),
+        Binding("N", "next_match(-1)", show=False),
         Binding("j", "cursor('down')", show=False),
         Binding("k", "cursor('up')", show=False),
         *(Binding(str(i), f"tab({i})", show=False) for i in range(1, len(TABS) + 1)),
@@ -49,6 +51,8 @@ class BrowserScreen(Screen[None]):
         self.model = model
         self.history = history
         self.approver = approver
+        self.found: list[str] = []  # the last search's matches, for n / N
+        self.found_at = 0
 
     def compose(self) -> ComposeResult:
         yield Static(self._summary_line(), id="summary", markup=False)
@@ -113,17 +117,29 @@ class BrowserScreen(Screen[None]):
         self.query_one(GraphTree).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        tree = self.query_one(GraphTree)
-        match = next(self.model.matches(event.value), None)
+        self.found = list(self.model.matches(event.value))
+        self.found_at = 0
         self.action_close_search()
-        if match is None:
+        if not self.found:
             self.notify(f"no package matches {event.value!r}", severity="warning")
             return
-        if not tree.select_name(match):
+        self._go(self.found[0])
+
+    def action_next_match(self, step: int) -> None:
+        """n / N: the next or previous package the last search matched."""
+        if not self.found:
+            return
+        self.found_at = (self.found_at + step) % len(self.found)
+        self._go(self.found[self.found_at])
+
+    def _go(self, name: str) -> None:
+        tree = self.query_one(GraphTree)
+        if not tree.select_name(name):
             tree.rule, tree.inverted = None, None
             tree.rebuild()
-            tree.select_name(match)
-        self.query_one(Details).show(match)
+            tree.select_name(name)
+            self._show_filter()
+        self.query_one(Details).show(name)
 
     def action_filter(self) -> None:
         def apply(rule: str | None) -> None:

@@ -16,7 +16,7 @@ Keys
   1 … 7             the details tabs: summary, findings, maintainers, releases,
                     provenance, files, paths
   o                 jump from a (*) to the package's expanded place
-  /                 search a package by name
+  /                 search a package by name; n, N: the next, previous match
   f                 filter: severity:high, signal:ID, unevaluated (empty clears);
                     the filter in force is shown under the summary
   s                 sort siblings by score (lowest first)
