@@ -69,9 +69,11 @@ def test_a_rescan_from_the_cache_loads_no_network_or_rendering_stack(capsys, ind
     code = (
         "import sys\n"
         "from tui.cli import main\n"
-        f"main(['scan', {str(lock)!r}, '--index-url', {index.url!r}, '--db', {str(db)!r},"
-        " '--format', 'json', '-o', '/dev/null', '--no-live-advisories'])\n"
+        f"code = main(['scan', {str(lock)!r}, '--index-url', {index.url!r}, '--db', {str(db)!r},"
+        f" '--format', 'json', '-o', {str(tmp_path / 'report.json')!r}, '--no-live-advisories'])\n"
+        "assert code == 3, code  # scanned and reported: vulnerabilities unknown\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
+    assert (tmp_path / "report.json").is_file()
