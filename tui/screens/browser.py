@@ -133,6 +133,7 @@ class BrowserScreen(Screen[None]):
         self._go(self.found[self.found_at])
 
     def _go(self, name: str) -> None:
+        """Select `name` in the tree (clearing a filter that hides it) and show it."""
         tree = self.query_one(GraphTree)
         if not tree.select_name(name):
             tree.rule, tree.inverted = None, None
@@ -174,13 +175,7 @@ class BrowserScreen(Screen[None]):
         def show(name: str | None) -> None:
             if name is None or name not in self.model.packages:
                 return
-            tree = self.query_one(GraphTree)
-            if not tree.select_name(name):
-                tree.rule, tree.inverted = None, None
-                tree.rebuild()
-                tree.select_name(name)
-                self._show_filter()
-            self.query_one(Details).show(name)
+            self._go(name)
             self.query_one(TabbedContent).active = "tab-findings"
 
         self.app.push_screen(FindingsScreen(self.model), show)
