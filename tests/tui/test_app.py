@@ -370,3 +370,23 @@ async def test_n_and_shift_n_walk_the_search_matches():
 
 
 REPORT_NAMES = {p["name"] for p in REPORT["packages"]}
+
+
+def test_snapshot_small_terminal(snap_compare):
+    """80x24: the verdict stays in the header, the tab names stay readable."""
+    assert snap_compare(app(), terminal_size=(80, 24))
+
+
+def test_snapshot_large_terminal(snap_compare):
+    assert snap_compare(app(), terminal_size=(200, 50))
+
+
+@sync
+async def test_at_80_by_24_the_verdict_and_every_tab_name_show():
+    async with app().run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        summary = str(pilot.app.screen.query_one("#summary", Static).content)
+        assert summary.startswith(" verdict fail (exit 1)")
+        tabs = pilot.app.screen.query_one(TabbedContent)
+        labels = [str(tabs.get_tab(f"tab-{t}").label) for t in ("summary", "paths")]
+        assert labels == ["Sum", "Path"]

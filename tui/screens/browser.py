@@ -83,12 +83,14 @@ class BrowserScreen(Screen[None]):
     def _summary_line(self) -> Text:
         s = self.model.summary()
         style = {"pass": "bold green", "fail": "bold red"}.get(s["verdict"], "bold magenta")
-        line = Text(
-            f" {s['packages']} packages · {s['failing']} failing (high+) · "
-            f"{s['not_evaluated']} not evaluated · vulnerabilities unknown for "
-            f"{s['vulnerabilities_unknown']} · verdict "
-        )
+        # The verdict first: on an 80-column terminal the end of the line is cut.
+        line = Text(" verdict ")
         line.append(f"{s['verdict']} (exit {s['exit_code']})", style=style)
+        line.append(
+            f" · {s['packages']} packages · {s['failing']} failing (high+) · "
+            f"{s['not_evaluated']} not evaluated · vulnerabilities unknown for "
+            f"{s['vulnerabilities_unknown']}"
+        )
         return line
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Entry]) -> None:

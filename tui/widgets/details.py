@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
@@ -20,6 +21,17 @@ from tui.widgets.text import SEVERITY_STYLE, badge, safe
 # name -> (ownership observations, releases) from the store, when there is one
 HistoryLookup = Callable[[str], tuple[Sequence[Any], Sequence[dict[str, Any]]]]
 TABS = ("summary", "findings", "maintainers", "releases", "provenance", "files", "paths")
+# Labels that fit beside the tree in an 80-column terminal, used when the pane is narrow.
+SHORT = {
+    "summary": "Sum",
+    "findings": "Find",
+    "maintainers": "Own",
+    "releases": "Rel",
+    "provenance": "Prov",
+    "files": "File",
+    "paths": "Path",
+}
+NARROW = 60  # the pane's width below which the short labels are shown
 
 
 class Details(Vertical):
@@ -34,6 +46,13 @@ class Details(Vertical):
             for tab in TABS:
                 with TabPane(tab.capitalize(), id=f"tab-{tab}"), VerticalScroll():
                     yield Static(id=f"body-{tab}", markup=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Tab names stay readable on a small terminal: short labels below NARROW."""
+        tabs = self.query_one(TabbedContent)
+        for tab in TABS:
+            label = SHORT[tab] if event.size.width < NARROW else tab.capitalize()
+            tabs.get_tab(f"tab-{tab}").label = label
 
     def show(self, name: str) -> None:
         package = self.model.packages[name]
