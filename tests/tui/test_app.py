@@ -390,3 +390,21 @@ async def test_at_80_by_24_the_verdict_and_every_tab_name_show():
         tabs = pilot.app.screen.query_one(TabbedContent)
         labels = [str(tabs.get_tab(f"tab-{t}").label) for t in ("summary", "paths")]
         assert labels == ["Sum", "Path"]
+
+
+@sync
+async def test_copy_purl_and_url_and_export_the_view(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    async with app().run_test(size=SIZE) as pilot:
+        await pilot.press("slash", *"requests", "enter")
+        await pilot.pause()
+        await pilot.press("c")
+        assert pilot.app.clipboard.startswith("pkg:pypi/requests@")
+        await pilot.press("u")
+        assert pilot.app.clipboard.startswith("https://")
+        await pilot.press("f", *"severity:high", "enter", "e")
+        await pilot.pause()
+    view = json.loads((tmp_path / "trustscan-view.json").read_text())
+    assert view["filter"] == "severity:high"
+    assert {r["package"] for r in view["findings"]} == {"evil-pkg", "jeilyfish", "requests", "six"}
+    assert (tmp_path / "trustscan-view.md").read_text().startswith("# trustscan findings")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -13,11 +16,26 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, Tree
 
+from scanner.report.markdown import md
+from scanner.text import inert
 from tui.model import ReportModel
 from tui.screens.dialogs import ApproveScreen, DiffScreen, FilterScreen, HelpScreen
 from tui.screens.findings import FindingsScreen
 from tui.widgets.details import TABS, Details, HistoryLookup
 from tui.widgets.graph_tree import Entry, GraphTree
+
+
+def _finding_url(package: dict[str, Any]) -> str | None:
+    for finding in package["findings"]:
+        evidence = finding["evidence"]
+        ids = evidence.get("ids")
+        if isinstance(ids, list) and ids:
+            return f"https://osv.dev/vulnerability/{ids[0]}"
+        url = evidence.get("url")
+        if isinstance(url, str) and url.startswith(("https://", "http://")):
+            return url
+    return None
+
 
 # Approves a package's current state into the trust record: (name, note, end) -> diff.
 Approver = Callable[[str, str, date], str]
@@ -31,6 +49,9 @@ class BrowserScreen(Screen[None]):
         Binding("i", "invert", "dependents"),
         Binding("a", "approve", "approve into the trust record"),
         Binding("F", "findings", "all findings"),
+        Binding("c", "copy_purl", "copy purl", show=False),
+        Binding("u", "copy_url", "copy URL", show=False),
+        Binding("e", "export", "export view", show=False),
         Binding("?", "help", "keys"),
         Binding("q", "app.quit", "quit"),
         Binding("escape", "close_search", show=False),
@@ -181,6 +202,56 @@ class BrowserScreen(Screen[None]):
             self.query_one(TabbedContent).active = "tab-findings"
 
         self.app.push_screen(FindingsScreen(self.model), show)
+
+    def _selected(self) -> dict[str, Any] | None:
+        node = self.query_one(GraphTree).cursor_node
+        name = node.data.name if node is not None and node.data is not None else None
+        return self.model.packages.get(name) if name else None
+
+    def action_copy_purl(self) -> None:
+        """c: the selected package's purl to the clipboard (Textual's, by OSC 52)."""
+        package = self._selected()
+        if package is None:
+            return
+        purl = f"pkg:pypi/{package['name']}" + (
+            f"@{package['version']}" if package["version"] else ""
+        )
+        self.app.copy_to_clipboard(purl)
+        self.notify(f"copied {purl}")
+
+    def action_copy_url(self) -> None:
+        """u: the worst finding's advisory or evidence URL, else the package's page."""
+        package = self._selected()
+        if package is None:
+            return
+        url = _finding_url(package) or next(iter(package["urls"].values()), None)
+        if not url:
+            self.notify("no URL for this package", severity="warning")
+            return
+        self.app.copy_to_clipboard(url)
+        self.notify(f"copied {inert(url, 200)}")
+
+    def action_export(self) -> None:
+        """e: the findings of the packages in view (the filter applies) to JSON and
+        Markdown files in the current directory."""
+        rule = self.query_one(GraphTree).rule
+        shown = [p for n, p in sorted(self.model.packages.items()) if self.model.passes(n, rule)]
+        rows = [
+            {"package": p["name"], "version": p["version"], **f}
+            for p in shown
+            for f in p["findings"]
+        ]
+        view = {"input": self.model.report.get("input"), "filter": rule, "findings": rows}
+        Path("trustscan-view.json").write_text(json.dumps(view, indent=1) + "\n", encoding="utf-8")
+        lines = [f"# trustscan findings{f' ({rule})' if rule else ''}", ""]
+        lines += ["| package | version | severity | signal | finding |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {md(r['package'], 80)} | {md(r['version'] or '-', 40)} | {r['severity']} | "
+            f"`{r['signal']}` | {md(r['message'], 300)} |"
+            for r in rows
+        ]
+        Path("trustscan-view.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.notify(f"{len(rows)} findings written to trustscan-view.json and trustscan-view.md")
 
     def action_cursor(self, direction: str) -> None:
         tree = self.query_one(GraphTree)

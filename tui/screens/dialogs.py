@@ -22,6 +22,9 @@ Keys
   s                 sort siblings by score (lowest first)
   i                 invert: show who depends on the selected package
   F                 every finding in one table, worst first (/ searches, Enter shows)
+  c, u              copy the package's purl, or its finding's advisory or page URL
+  e                 export the findings in view (the filter applies) to
+                    trustscan-view.json and trustscan-view.md here
   a                 approve the package's current owners and publishers into the trust record
   Tab, Shift+Tab    move between the tree and the tabs
   ?                 this help
