@@ -219,6 +219,19 @@ def pip_audit(lock: Path, hashed: bool) -> str:
     return f"{wall:.1f} s, exit {done.returncode}; skipped {skipped}; says: {verdict}"
 
 
+def tui_first_screen(lock: Path, index: str, db: Path, runs: int = 3) -> float:
+    """Seconds from `trustscan tui LOCK` to the graph on screen (Textual's headless
+    driver, default options, warm cache): best of `runs`."""
+    argv = [sys.executable, str(ROOT / "bench" / "tui_first_screen.py"), str(lock)]
+    argv += ["--index-url", index, "--db", str(db), "--python-version", PYTHON]
+    argv += ["--platform", "linux", "--ignore-lock-index"]
+    seconds = []
+    for _ in range(runs):
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        seconds.append(float(done.stdout.strip() or "nan"))
+    return min(seconds)
+
+
 def best(runs: list[dict[str, float | int]]) -> dict[str, float | int]:
     """The fastest of repeated runs (noise on a shared machine only ever adds time)."""
     return min(runs, key=lambda r: r["wall"])
@@ -330,6 +343,12 @@ def main() -> int:
             f"| odh (303) | a local OSV-shaped API that answers | {answering['wall']:.2f} | "
             f"{answering['wall'] / warm_off['wall']:.2f}x | {answering['requests']} "
             f"(OSV requests in all four runs: {asked}) |"
+        )
+        print()
+        first = tui_first_screen(largest, replay.base, db)
+        print(
+            "TUI: first screen of the odh lock (303), warm, default options, headless: "
+            f"{first:.2f} s from the command (best of 3)"
         )
         print()
         print(
