@@ -297,11 +297,11 @@ def _trust_record(options: ScanOptions, policy: Policy, client: HttpClient) -> T
     for item in record.imports:
         if item.source.startswith(("https://", "http://")):
             response = client.get(item.source, max_bytes=trust.MAX_IMPORT)
-            text = response.body.decode("utf-8", "replace") if response.status == 200 else ""
             if response.status != 200:
                 raise InputError.single(
                     str(path), None, f"import {item.source}: HTTP {response.status}"
                 )
+            text = response.body.decode("utf-8", "replace")
         else:
             text = read(str(path.parent / item.source))
         if trust.digest(text) != item.sha256:

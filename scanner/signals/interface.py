@@ -29,6 +29,11 @@ class SignalContext:
     def entry(self, evidence: Evidence) -> TrustEntry | None:
         return self.record.entry(evidence.package.name) if self.record else None
 
+    @property
+    def record_path(self) -> str | None:
+        """The trust record's file, for a finding's evidence."""
+        return self.record.path if self.record else None
+
     def threshold(self, signal: Signal, key: str) -> float:
         return self.thresholds.get(f"{signal.id}.{key}", signal.thresholds[key])
 

@@ -61,7 +61,7 @@ class _Baseline:
 def _baseline(evidence: Evidence, ctx: SignalContext) -> _Baseline | None:
     entry = ctx.entry(evidence)
     if entry is not None:
-        path = ctx.record.path if ctx.record else "the trust record"
+        path = ctx.record_path or "the trust record"
         approved = f", approved {entry.start}" if entry.start else ""
         return _Baseline(
             entry.users(),

@@ -38,7 +38,7 @@ def record_publisher_changed(
             f"{', '.join(map(str, entry.publishers)) or 'no publisher'})",
             recorded=[str(p) for p in entry.publishers],
             current=str(RecordedPublisher.of(publisher)),
-            record=ctx.record.path if ctx.record else None,
+            record=ctx.record_path,
         )
 
 
@@ -57,7 +57,7 @@ def record_provenance_dropped(
         f"published by {', '.join(map(str, entry.publishers))}",
         recorded=[str(p) for p in entry.publishers],
         current="no attestation",
-        record=ctx.record.path if ctx.record else None,
+        record=ctx.record_path,
     )
 
 
@@ -76,7 +76,7 @@ def record_email_changed(
             f"approved {', '.join(entry.emails)}",
             recorded=list(entry.emails),
             current=sorted(current),
-            record=ctx.record.path if ctx.record else None,
+            record=ctx.record_path,
         )
 
 
@@ -102,7 +102,7 @@ def _trust_expired(signal: Signal, evidence: Evidence, ctx: SignalContext) -> It
             "; ".join(facts) + "; review it again (`trustscan trust record NAME`)",
             end=entry.end.isoformat(),
             uploaded=uploaded.isoformat() if uploaded else None,
-            record=ctx.record.path if ctx.record else None,
+            record=ctx.record_path,
         )
 
 
@@ -113,7 +113,7 @@ def _untrusted(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterat
             evidence,
             f"{evidence.package.name} has no entry in the trust record, which the policy "
             "requires of every package",
-            record=ctx.record.path if ctx.record else None,
+            record=ctx.record_path,
         )
 
 
