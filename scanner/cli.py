@@ -206,8 +206,24 @@ def add_scan_options(s: argparse.ArgumentParser) -> None:
         "--env", action="store_true", help="scan this interpreter's installed distributions"
     )
     source.add_argument("--python", help="scan the distributions of another venv or python")
-    s.add_argument("--groups", default="", help="dev groups to include, comma-separated, or 'all'")
-    s.add_argument("--extras", default="", help="extras to include, comma-separated, or 'all'")
+    scope = s.add_argument_group(
+        "what to scan",
+        "By default every package the lock pins: every group, every extra, every "
+        "environment its markers name. These narrow it; the report says what was left out.",
+    )
+    scope.add_argument(
+        "--production",
+        action="store_true",
+        help="only what a production install gets: no dev group, no extra (unless named)",
+    )
+    scope.add_argument(
+        "--groups",
+        help="only production and these groups (comma-separated, or 'all'); also narrows extras",
+    )
+    scope.add_argument(
+        "--extras",
+        help="only production and these extras (comma-separated, or 'all'); also narrows groups",
+    )
     s.add_argument(
         "--exclude-newer",
         help="resolve unpinned inputs ignoring files uploaded after this date (reproducible)",
@@ -261,8 +277,14 @@ def add_scan_options(s: argparse.ArgumentParser) -> None:
         "--max-page-mb", type=float, default=64.0, help="largest index answer accepted (MB)"
     )
     s.add_argument("--db", help="evidence store (env TRUSTSCAN_DB; default: user data dir)")
-    s.add_argument("--python-version", help="target Python for markers (default: this one)")
-    s.add_argument("--platform", help="target platform for markers: linux, darwin, win32")
+    scope.add_argument(
+        "--python-version",
+        help="only what this Python installs (default: any; unpinned inputs are resolved "
+        "for the Python their markers name most, else this one)",
+    )
+    scope.add_argument(
+        "--platform", help="only what this platform installs: linux, darwin, win32 (default: any)"
+    )
     s.add_argument("--policy", help="policy file (default: trustscan.toml or [tool.trustscan])")
     s.add_argument("--fail-under", type=_score, help="fail when a package scores below this (0-10)")
     s.add_argument(
@@ -483,6 +505,7 @@ def scan_options(args: argparse.Namespace, announce: bool = True) -> ScanOptions
         input_format=args.input_format,
         groups=groups,
         extras=extras,
+        production=args.production,
         python_version=args.python_version,
         platform=args.platform,
         resolve=not args.no_resolve,
@@ -634,10 +657,10 @@ def _trust(args: argparse.Namespace) -> int:
             raise UsageError("trust record: name the packages to record, or --all")
         result, _ = run(replace(options, trust=str(path) if before else None), None)
         wanted = {canonicalize_name(n) for n in args.names}
-        missing = wanted - set(result.evidence)
+        missing = wanted - {e.package.name for e in result.evidence.values()}
         if missing:
             raise UsageError(f"not in the lock: {', '.join(sorted(missing))}")
-        observed = {n for n, e in result.evidence.items() if trust.observable(e)}
+        observed = {e.package.name for e in result.evidence.values() if trust.observable(e)}
         chosen = sorted(observed if args.all else wanted)
         try:
             record = trust.approve(
@@ -723,12 +746,15 @@ def _cutoff(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _selected(args: argparse.Namespace) -> tuple[frozenset[str], frozenset[str]]:
-    """--groups and --extras as sets of names."""
-    return (
-        frozenset(g.strip() for g in args.groups.split(",") if g.strip()),
-        frozenset(e.strip() for e in args.extras.split(",") if e.strip()),
-    )
+def _selected(
+    args: argparse.Namespace,
+) -> tuple[frozenset[str] | None, frozenset[str] | None]:
+    """--groups and --extras as sets of names; None where not given (not narrowed)."""
+
+    def names(text: str | None) -> frozenset[str] | None:
+        return None if text is None else frozenset(n.strip() for n in text.split(",") if n.strip())
+
+    return names(args.groups), names(args.extras)
 
 
 def check_output(output: str) -> Path:

@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import date
 
 import networkx as nx
-from packaging.utils import NormalizedName
 
 from scanner import refdata, scoring
 from scanner.families import (
@@ -43,7 +42,7 @@ from scanner.signals.inputs import input_findings
 def evaluate(
     lock: Lock,
     selection: Selection,
-    evidence: Mapping[NormalizedName, Evidence],
+    evidence: Mapping[str, Evidence],
     env: Mapping[str, str],
     policy: Policy | None = None,
     context: SignalContext | None = None,
@@ -54,10 +53,10 @@ def evaluate(
     context = context or SignalContext(reference=refdata.load(), thresholds=dict(policy.thresholds))
     today = context.now.date()
     requires = {
-        name: e.metadata.requires_dist
+        key: e.metadata.requires_dist
         if isinstance(e.metadata, CoreMetadata) and e.metadata.dependencies_known
         else None
-        for name, e in evidence.items()
+        for key, e in evidence.items()
     }
     graph = build_graph(
         selection.packages,
@@ -66,10 +65,19 @@ def evaluate(
         lock.has_direct_info,
         recorded=selection.edges,
         roots=selection.roots,
+        key=selection.key,
     )
     ownership_hosts = serves_ownership(evidence.values())
     reports = [
-        _report(evidence[p.name], graph, context, policy, today, ownership_hosts)
+        _report(
+            selection.key(p),
+            evidence[selection.key(p)],
+            graph,
+            context,
+            policy,
+            today,
+            ownership_hosts,
+        )
         for p in selection.packages
     ]
     reports = _with_graph_figures(reports, graph)
@@ -89,7 +97,7 @@ def evaluate(
         started_at=context.now,
         seconds=0.0,
         environment=dict(env),
-        packages=tuple(sorted(reports, key=lambda r: r.name)),
+        packages=tuple(sorted(reports, key=lambda r: (r.name, r.key))),
         roots=graph.roots,
         notes=notes,
         verdict=verdict,
@@ -100,6 +108,7 @@ def evaluate(
 
 
 def _report(
+    key: str,
     evidence: Evidence,
     graph: DependencyGraph,
     context: SignalContext,
@@ -117,11 +126,12 @@ def _report(
     metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
     return PackageReport(
         name=package.name,
+        key=key,
         version=str(package.version) if package.version is not None else None,
         source=package.source,
         file=package.file,
         line=package.line,
-        direct=package.name in graph.roots,
+        direct=key in graph.roots,
         evaluated=reason is None,
         not_evaluated_reason=reason,
         families=families,
@@ -140,8 +150,8 @@ def _report(
             for f in (evidence.provenance.files if evidence.provenance else ())
             if f.state == "verified" and f.publisher is not None
         ),
-        dependencies=graph.dependencies(package.name),
-        dependents=graph.dependents(package.name),
+        dependencies=graph.dependencies(key),
+        dependents=graph.dependents(key),
         waived=tuple(
             Waived(f, w.reason, str(w.expires) if w.expires else None) for f, w in applied.waived
         ),
@@ -200,7 +210,7 @@ def _with_graph_figures(
     (how many direct dependencies reach the package), in one pass over the graph's
     condensation in topological order: linear in its size (a 5,000-line requirements
     file made the per-package ancestor walks quadratic)."""
-    scores = {r.name: r.score for r in reports}
+    scores = {r.key: r.score for r in reports}
     condensed = nx.condensation(graph.graph)
     members = condensed.graph["mapping"]  # node -> component
     root_bits = {root: 1 << i for i, root in enumerate(graph.roots)}
@@ -221,8 +231,8 @@ def _with_graph_figures(
     return [
         replace(
             report,
-            path_risk=risk[members[report.name]] if report.name in members else report.score,
-            blast_radius=reached[members[report.name]].bit_count() if report.name in members else 0,
+            path_risk=risk[members[report.key]] if report.key in members else report.score,
+            blast_radius=reached[members[report.key]].bit_count() if report.key in members else 0,
         )
         for report in reports
     ]

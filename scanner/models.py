@@ -555,8 +555,8 @@ class PackageReport:
     summary: str | None
     urls: Mapping[str, str]
     provenance: Mapping[str, int]  # file count per provenance state
-    dependencies: tuple[NormalizedName, ...]
-    dependents: tuple[NormalizedName, ...]
+    dependencies: tuple[str, ...]  # keys
+    dependents: tuple[str, ...]
     path_risk: float | None = None
     blast_radius: int = 0
     waived: tuple[Waived, ...] = ()
@@ -564,6 +564,13 @@ class PackageReport:
     # Who built it: each verified file of the pinned release and its publisher identity.
     publishers: tuple[tuple[str, Publisher], ...] = ()  # (filename, identity)
     contents: ReleaseContents | None = None  # what the pinned release's wheel installs
+    # Its identity in the scan: the name, or `name@version` when the lock pins the
+    # name at several versions (each is then a package of its own). "" = the name.
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", self.name)
 
     @property
     def publisher_state(self) -> str:
@@ -597,13 +604,13 @@ class ScanResult:
     seconds: float
     environment: Mapping[str, str]
     packages: tuple[PackageReport, ...]
-    roots: tuple[NormalizedName, ...]
+    roots: tuple[str, ...]  # keys
     notes: tuple[str, ...]
     verdict: Verdict
     baseline: BaselineDiff | None = None
     policy_source: str | None = None
     input_findings: tuple[Finding, ...] = ()  # of the input itself, not of one package
-    evidence: Mapping[NormalizedName, Evidence] = field(
+    evidence: Mapping[str, Evidence] = field(  # by package key
         default_factory=dict, compare=False, repr=False
     )
 

@@ -25,11 +25,12 @@ class ScanOptions:
     store: Path  # the evidence store
     environment: bool = False  # `path` is an interpreter whose site-packages to scan
     input_format: str | None = None  # None: told by the file's name, then its content
-    # what to scan
-    groups: frozenset[str] = frozenset()
-    extras: frozenset[str] = frozenset()
-    python_version: str | None = None
-    platform: str | None = None
+    # what to scan: by default every group, extra and environment of the lock
+    groups: frozenset[str] | None = None  # None: not narrowed; "all" is every group
+    extras: frozenset[str] | None = None
+    production: bool = False  # no group and no extra unless named
+    python_version: str | None = None  # None: any Python its markers name
+    platform: str | None = None  # None: any platform
     resolve: bool = True
     exclude_newer: datetime | None = None
     pre: bool = False

@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import platform
 import re
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import networkx as nx
 from packaging.markers import (
@@ -26,7 +27,7 @@ from packaging.markers import (
 )
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import canonicalize_name
 
 from scanner.models import LockedPackage
 
@@ -40,10 +41,27 @@ _PLATFORMS = {
 def target_environment(
     python_version: str | None = None, platform_name: str | None = None
 ) -> dict[str, str]:
-    """Marker environment: the running interpreter, with overrides."""
+    """A full marker environment: the running interpreter, with overrides (what a
+    resolver needs: it picks one release per name for one interpreter)."""
     env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+    env.update(marker_environment(python_version, platform_name))
+    if platform_name and platform_name.lower() != platform.system().lower():
+        env["platform_machine"] = "x86_64" if platform_name.lower() != "darwin" else "arm64"
+    return env
+
+
+def marker_environment(
+    python_version: str | None = None, platform_name: str | None = None
+) -> dict[str, str]:
+    """The part of a marker environment the user named; what is not named is *any*.
+
+    Empty (the default) means every environment the lock's markers name: a scan of
+    a lock covers every package it pins, wherever it would be installed."""
+    env: dict[str, str] = {}
     if python_version:
         parts = python_version.split(".")
+        if not all(p.isdigit() for p in parts) or not 1 < len(parts) < 4:
+            raise ValueError(f"--python-version {python_version!r}: expected X.Y or X.Y.Z")
         env["python_version"] = ".".join(parts[:2])
         env["python_full_version"] = python_version if len(parts) > 2 else f"{python_version}.0"
     if platform_name:
@@ -51,9 +69,16 @@ def target_environment(
         if key not in _PLATFORMS:
             raise ValueError(f"unknown platform {platform_name!r} (use {', '.join(_PLATFORMS)})")
         env.update(_PLATFORMS[key])
-        if key != platform.system().lower():
-            env["platform_machine"] = "x86_64" if key != "darwin" else "arm64"
     return env
+
+
+def describe_environment(env: Mapping[str, str]) -> str:
+    """'Python 3.12.0 on linux', 'any Python on win32', 'every environment'."""
+    python = env.get("python_full_version")
+    where = env.get("sys_platform")
+    if python is None and where is None:
+        return "every environment"
+    return f"{f'Python {python}' if python else 'any Python'} on {where or 'any platform'}"
 
 
 # The same few hundred requirement and marker strings recur across a lock's packages:
@@ -112,119 +137,201 @@ def parse_dependency(line: str) -> Dependency:
 
 
 def marker_applies(marker: str | None, env: Mapping[str, str], extras: Sequence[str] = ()) -> bool:
-    """Whether a Requires-Dist `marker` holds in `env` for no extra or any of `extras`."""
+    """Whether a Requires-Dist `marker` can hold in `env` for no extra or any of `extras`.
+
+    `env` may be partial (`marker_environment`): a variable it does not name can take
+    any value, so a comparison on it may hold."""
     if not marker:
         return True
-    try:
-        parsed = _marker(marker)
-        return any(parsed.evaluate({**env, "extra": extra}) for extra in ("", *extras))
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
-        return True  # unknown markers: keep the package rather than silently drop it
+    return any(
+        _holds(marker, tuple(sorted({**env, "extra": extra}.items())), "metadata")
+        for extra in ("", *extras)
+    )
 
 
 def lock_marker_applies(
-    marker: str | None, env: Mapping[str, str], groups: AbstractSet[str]
+    marker: str | None,
+    env: Mapping[str, str],
+    groups: AbstractSet[str] | None,
+    extras: AbstractSet[str] | None = frozenset(),
 ) -> bool:
-    """Whether a lock entry's marker holds; PEP 751 markers may test groups and extras."""
+    """Whether a lock entry's marker can hold; PEP 751 markers may test groups and
+    extras (None: any group, any extra)."""
     if not marker:
         return True
-    lock_env: dict[str, str | AbstractSet[str]] = {
-        **env,
-        "dependency_groups": frozenset(groups),
-        "extras": frozenset(),
-    }
+    known: dict[str, str | frozenset[str]] = dict(env)
+    if groups is not None:
+        known["dependency_groups"] = frozenset(groups)
+    if extras is not None:
+        known["extras"] = frozenset(extras)
+    return _holds(marker, tuple(sorted(known.items(), key=lambda kv: kv[0])), "lock_file")
+
+
+@functools.lru_cache(maxsize=16384)
+def _holds(marker: str, known: tuple[tuple[str, str | frozenset[str]], ...], context: str) -> bool:
+    """Whether `marker` holds for some environment that agrees with `known`.
+
+    Each comparison on a variable in `known` is evaluated (by packaging, one at a
+    time); any other comparison may hold. Markers have `and` and `or` but no `not`,
+    so this is exact for what is known and generous for what is not: a package that
+    some environment installs is never left out. A marker we cannot read is kept."""
     try:
-        return _marker(marker).evaluate(lock_env, context="lock_file")
-    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
+        parsed = _marker(marker)
+        return _any_env(parsed._markers, dict(known), context)
+    except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName, AttributeError):
         return True
+    except (TypeError, ValueError):
+        return True
+
+
+def _any_env(items: Sequence[object], known: Mapping[str, object], context: str) -> bool:
+    alternatives: list[list[bool]] = [[]]
+    for item in items:
+        if item == "or":
+            alternatives.append([])
+        elif item == "and":
+            continue
+        elif isinstance(item, list):
+            alternatives[-1].append(_any_env(item, known, context))
+        elif isinstance(item, tuple) and len(item) == 3:
+            alternatives[-1].append(_comparison(item, known, context))
+        else:
+            return True
+    return any(all(group) for group in alternatives)
+
+
+def _comparison(atom: tuple[Any, Any, Any], known: Mapping[str, object], context: str) -> bool:
+    left, op, right = atom
+    variables = [n.value for n in (left, right) if type(n).__name__ == "Variable"]
+    if not variables or any(v not in known for v in variables):
+        return True  # a variable the user did not name: some environment satisfies it
+    text = f"{left.serialize()} {op.serialize()} {right.serialize()}"
+    env = {v: known[v] for v in variables}
+    if context == "lock_file":
+        env.setdefault("extras", frozenset())
+        env.setdefault("dependency_groups", frozenset())
+    return bool(_marker(text).evaluate(env, context=context))  # type: ignore[arg-type]
 
 
 @dataclass
 class DependencyGraph:
-    """Nodes are canonical names; node attribute `package` is the LockedPackage."""
+    """Nodes are package keys (the canonical name, or `name@version` for a name the
+    lock pins at several versions); node attribute `package` is the LockedPackage."""
 
     graph: nx.DiGraph = field(default_factory=nx.DiGraph)
-    roots: tuple[NormalizedName, ...] = ()
+    roots: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
 
-    def dependencies(self, name: NormalizedName) -> tuple[NormalizedName, ...]:
-        return tuple(sorted(self.graph.successors(name)))
+    def dependencies(self, key: str) -> tuple[str, ...]:
+        return tuple(sorted(self.graph.successors(key)))
 
-    def dependents(self, name: NormalizedName) -> tuple[NormalizedName, ...]:
-        return tuple(sorted(self.graph.predecessors(name)))
+    def dependents(self, key: str) -> tuple[str, ...]:
+        return tuple(sorted(self.graph.predecessors(key)))
+
+
+def _by_name(package: LockedPackage) -> str:
+    return package.name
 
 
 def build_graph(
     packages: Sequence[LockedPackage],
-    requires: Mapping[NormalizedName, Sequence[str] | None],
+    requires: Mapping[str, Sequence[str] | None],
     env: Mapping[str, str],
     has_direct_info: bool = False,
-    recorded: Sequence[tuple[NormalizedName, NormalizedName]] | None = None,
-    roots: Sequence[NormalizedName] | None = None,
+    recorded: Sequence[tuple[str, str]] | None = None,
+    roots: Sequence[str] | None = None,
+    key: Callable[[LockedPackage], str] = _by_name,
 ) -> DependencyGraph:
-    """Edges from each package's requirements; `requires[name]` None means unknown.
+    """Edges from each package's requirements; `requires[key]` None means unknown.
 
     A lock that records its edges (`recorded`, with `roots` when it knows the
-    project's direct dependencies) is taken at its word instead.
+    project's direct dependencies) is taken at its word instead. A requirement on
+    a name pinned at several versions reaches each version its specifier allows.
     """
     graph: nx.DiGraph = nx.DiGraph()
-    by_name = {p.name: p for p in packages}
-    for package in sorted(packages, key=lambda p: p.name):
-        graph.add_node(package.name, package=package)
+    by_key = {key(p): p for p in packages}
+    for node in sorted(by_key):
+        graph.add_node(node, package=by_key[node])
     if recorded is not None:
-        graph.add_edges_from(e for e in recorded if e[0] in by_name and e[1] in by_name)
+        graph.add_edges_from(e for e in recorded if e[0] in by_key and e[1] in by_key)
         if roots is not None:
-            return DependencyGraph(graph, _cover(graph, set(roots) & set(by_name)), ())
-        return DependencyGraph(graph, _roots(graph, by_name, False), ())
+            return DependencyGraph(graph, _cover(graph, set(roots) & set(by_key)), ())
+        return DependencyGraph(graph, _roots(graph, by_key, False), ())
+    versions: dict[str, list[str]] = defaultdict(list)
+    for node, package in by_key.items():
+        versions[package.name].append(node)
     problems: list[str] = []
-    extras: dict[NormalizedName, set[str]] = {p.name: set(p.extras) for p in packages}
+    extras: dict[str, set[str]] = {k: set(p.extras) for k, p in by_key.items()}
     # Extras propagate (a[x] may require b[y]): repeat until nothing new is requested.
-    pending = set(by_name)
+    pending = set(by_key)
 
     @functools.cache
     def applies(marker: str | None, extras: tuple[str, ...]) -> bool:  # markers recur
         return marker_applies(marker, env, extras)
 
     while pending:
-        name = min(pending)
-        pending.discard(name)
-        for line in requires.get(name) or ():
+        node = min(pending)
+        pending.discard(node)
+        for line in requires.get(node) or ():
             try:
                 requirement = parse_dependency(line)
             except InvalidRequirement:
-                problems.append(f"{name}: unparsable requirement {line!r} in its metadata")
+                problems.append(f"{node}: unparsable requirement {line!r} in its metadata")
                 continue
             marker = str(requirement.marker) if requirement.marker else None
-            if not applies(marker, tuple(sorted(extras[name]))):
+            if not applies(marker, tuple(sorted(extras[node]))):
                 continue
-            target = canonicalize_name(requirement.name)
-            if _add_edge(graph, name, target, by_name, problems, requirement):
-                wanted = {canonicalize_name(e) for e in requirement.extras}
-                if not wanted <= extras[target]:
-                    extras[target] |= wanted
-                    pending.add(target)
-    for name, package in by_name.items():
-        if requires.get(name) is None and package.version is not None and package.source.from_index:
-            problems.append(f"{name} {package.version}: dependencies unknown (no metadata)")
-    roots = _roots(graph, by_name, has_direct_info)
-    return DependencyGraph(graph=graph, roots=roots, problems=tuple(dict.fromkeys(problems)))
+            targets = _targets(by_key, versions, canonicalize_name(requirement.name), requirement)
+            for target in targets:
+                if _add_edge(graph, node, target, by_key, problems, requirement):
+                    wanted = {canonicalize_name(e) for e in requirement.extras}
+                    if not wanted <= extras[target]:
+                        extras[target] |= wanted
+                        pending.add(target)
+    for node, package in by_key.items():
+        if requires.get(node) is None and package.version is not None and package.source.from_index:
+            problems.append(f"{node} {package.version}: dependencies unknown (no metadata)")
+    found_roots = _roots(graph, by_key, has_direct_info)
+    return DependencyGraph(graph=graph, roots=found_roots, problems=tuple(dict.fromkeys(problems)))
+
+
+def _targets(
+    by_key: Mapping[str, LockedPackage],
+    versions: Mapping[str, list[str]],
+    name: str,
+    requirement: Dependency,
+) -> list[str]:
+    """The nodes a requirement on `name` reaches: the one pin, or, for a name pinned at
+    several versions, those its specifier allows (all of them if it allows none, so
+    that `_add_edge` reports the mismatch)."""
+    nodes = versions.get(name)
+    if not nodes:
+        return [name]  # not in the lock: `_add_edge` says so
+    if len(nodes) == 1:
+        return nodes
+    allowed = [
+        n
+        for n in nodes
+        if (v := by_key[n].version) is None or requirement.specifier.contains(v, prereleases=True)
+    ]
+    return allowed or nodes
 
 
 def _add_edge(
     graph: nx.DiGraph,
-    source: NormalizedName,
-    target: NormalizedName,
-    by_name: Mapping[NormalizedName, LockedPackage],
+    source: str,
+    target: str,
+    by_key: Mapping[str, LockedPackage],
     problems: list[str],
     requirement: Dependency | None,
 ) -> bool:
-    if target == source:
-        return False  # self-requirement via extras (e.g. `pkg[all]` -> `pkg[x]`)
-    locked = by_name.get(target)
+    locked = by_key.get(target)
     if locked is None:
         text = requirement.text if requirement is not None else target
         problems.append(f"{source} requires {text!r}, which is not in the lock")
         return False
+    if locked.name == by_key[source].name:
+        return False  # self-requirement via extras (e.g. `pkg[all]` -> `pkg[x]`)
     graph.add_edge(source, target)
     if (
         requirement is not None
@@ -239,8 +346,8 @@ def _add_edge(
 
 
 def _roots(
-    graph: nx.DiGraph, by_name: Mapping[NormalizedName, LockedPackage], has_direct_info: bool
-) -> tuple[NormalizedName, ...]:
+    graph: nx.DiGraph, by_key: Mapping[str, LockedPackage], has_direct_info: bool
+) -> tuple[str, ...]:
     """Direct requirements where the input tells; else nodes without parents.
 
     Nodes reachable from no root (a cycle nobody depends on) get the
@@ -248,15 +355,15 @@ def _roots(
     hangs somewhere in a tree view.
     """
     if has_direct_info:
-        roots = {name for name, p in by_name.items() if p.direct}
+        roots = {key for key, p in by_key.items() if p.direct}
     else:
         roots = {name for name in graph.nodes if graph.in_degree(name) == 0}
     return _cover(graph, roots)
 
 
-def _cover(graph: nx.DiGraph, roots: set[NormalizedName]) -> tuple[NormalizedName, ...]:
+def _cover(graph: nx.DiGraph, roots: set[str]) -> tuple[str, ...]:
     """`roots`, plus one root per part of the graph none of them reaches."""
-    reached: set[NormalizedName] = set()
+    reached: set[str] = set()
     for root in roots:
         reached |= nx.descendants(graph, root) | {root}
     for name in sorted(graph.nodes):

@@ -13,7 +13,7 @@ upload-time cutoff (`exclude_newer`) that makes a resolution reproducible.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -34,7 +34,7 @@ from scanner.models import (
     Missing,
     ProjectFiles,
 )
-from scanner.resolve import marker_applies
+from scanner.resolve import describe_environment, marker_applies
 
 
 class MetadataSource(Protocol):
@@ -63,9 +63,10 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class ResolverOptions:
-    environment: Mapping[str, str]
+    environment: Mapping[str, str]  # a full one: a resolver picks for one interpreter
     exclude_newer: datetime | None = None
     prereleases: bool = False
+    python_named: bool = True  # False: the input's markers may choose the Python
 
 
 def _identifier(name: str, extras: Iterable[str]) -> str:
@@ -222,6 +223,39 @@ def resolve(
     return pins, provider.notes
 
 
+PYTHONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9", "3.8")
+
+
+def _environment_for(
+    requirements: Sequence[Requirement], options: ResolverOptions
+) -> tuple[ResolverOptions, list[str]]:
+    """`options`, with the Python most `requirements` apply to when none was named
+    (ties keep the given one); and a note when it was changed."""
+    if options.python_named:
+        return options, []
+
+    def fits(env: Mapping[str, str]) -> int:
+        return sum(marker_applies(str(r.marker) if r.marker else None, env) for r in requirements)
+
+    best, best_fit = options.environment, fits(options.environment)
+    for python in PYTHONS:
+        env = {
+            **options.environment,
+            "python_version": python,
+            "python_full_version": f"{python}.0",
+        }
+        if fits(env) > best_fit:
+            best, best_fit = env, fits(env)
+    if best is options.environment:
+        return options, []
+    note = (
+        f"resolved for Python {best['python_full_version']}, the one the input's markers "
+        f"name for the most requirements ({best_fit} of {len(requirements)}); "
+        "see --python-version"
+    )
+    return replace(options, environment=best), [note]
+
+
 def _requirement(package: LockedPackage) -> Requirement:
     if package.requirement:
         return Requirement(package.requirement)
@@ -233,9 +267,20 @@ def _requirement(package: LockedPackage) -> Requirement:
 def resolve_lock(
     lock: Lock, source: MetadataSource, options: ResolverOptions, packages: Sequence[LockedPackage]
 ) -> Lock:
-    """A pinned Lock from the unpinned `packages` of `lock` (already selected)."""
+    """A pinned Lock from the unpinned `packages` of `lock` (already selected).
+
+    A resolver picks one release per name for one interpreter. Unless the user named
+    the Python, it is the one the most requirements apply to (a file whose every line
+    says `python_version >= "3.12"` is resolved for 3.12, not for this interpreter);
+    requirements that do not apply to it are named in the notes."""
     from_index = [p for p in packages if p.source.from_index]
     requirements = [_requirement(p) for p in from_index]
+    options, chosen = _environment_for(requirements, options)
+    left_out = [
+        p.name
+        for p, r in zip(from_index, requirements, strict=True)
+        if not marker_applies(str(r.marker) if r.marker else None, options.environment)
+    ]
     unresolved: list[LockedPackage] = []
     try:
         pins, notes = resolve(requirements, source, options)
@@ -253,14 +298,16 @@ def resolve_lock(
             notes += more
             for name, candidate in found.items():
                 pins.setdefault(name, candidate)
-    direct = {p.name for p in packages}
+    given = {p.name: p for p in packages}
     pinned = [
         LockedPackage(
             name=c.name,
             version=c.version,
             hashes=frozenset(f"sha256:{f.sha256}" for f in c.files if f.sha256),
-            file=lock.path,
-            direct=c.name in direct,
+            # where the input names it (its own line, even in an include), else the input
+            file=given[c.name].file if c.name in given else lock.path,
+            line=given[c.name].line if c.name in given else None,
+            direct=c.name in given,
         )
         for c in sorted(pins.values(), key=lambda c: c.name)
     ]
@@ -268,7 +315,19 @@ def resolve_lock(
         p for p in unresolved if p.name not in pins
     ]
     cutoff = options.exclude_newer.isoformat() if options.exclude_newer else "none"
-    said = [f"resolved {len(pins)} packages (upload cutoff: {cutoff})", *notes]
+    said = [
+        f"resolved {len(pins)} packages for {describe_environment(options.environment)} "
+        f"(upload cutoff: {cutoff})",
+        *chosen,
+        *notes,
+    ]
+    if left_out:
+        said.append(
+            f"{len(left_out)} requirements do not apply to the environment resolved for "
+            f"and were not scanned: {', '.join(sorted(left_out)[:20])}"
+            + (" ..." if len(left_out) > 20 else "")
+            + "; pass --python-version/--platform to resolve for another"
+        )
     return Lock(
         path=lock.path,
         format=f"{lock.format} (resolved)",

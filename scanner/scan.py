@@ -12,14 +12,11 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-
-from packaging.utils import NormalizedName
 
 from scanner import gitref, refdata, trust
 from scanner.allocator import return_large_blocks
@@ -45,9 +42,9 @@ from scanner.registry.evidence import IndexMetadata, collect_evidence
 from scanner.registry.http import NeedsNetwork, cache_only, private_hosts_of
 from scanner.registry.index import Index
 from scanner.report.json import document
-from scanner.resolve import target_environment
+from scanner.resolve import describe_environment, marker_environment, target_environment
 from scanner.resolver import ResolverOptions, resolve_lock
-from scanner.selection import select
+from scanner.selection import Scope, Selection, select
 from scanner.signals import CATALOG, SignalContext
 from scanner.store import Store
 from scanner.trust import TrustRecord
@@ -64,7 +61,6 @@ class Cancelled(KeyboardInterrupt):
 def scan(
     lock: Lock,
     index: Index,
-    env: Mapping[str, str],
     policy: Policy | None = None,
     *,
     jobs: int = 8,
@@ -72,8 +68,7 @@ def scan(
     context: SignalContext | None = None,
     vuln_sources: Sequence[VulnerabilitySource] = (),
     baseline: BaselineDiff | None = None,
-    groups: AbstractSet[str] = frozenset(),
-    extras: AbstractSet[str] = frozenset(),
+    scope: Scope | None = None,
     resolver: ResolverOptions | None = None,
     history: Callable[[str], OwnershipObservation | None] | None = None,
     lock_indexes: bool = True,
@@ -81,30 +76,25 @@ def scan(
     inventory: bool = True,
     cancelled: threading.Event | None = None,
 ) -> ScanResult:
-    """Fetch the evidence for every package of `lock`, then evaluate it.
+    """Fetch the evidence for every package of `lock` that `scope` covers (by default
+    every package it pins), then evaluate it.
 
-    With `resolver`, unpinned requirements are first resolved against the index;
-    without, they are listed as not evaluated. A package the lock says comes from
-    another index is looked up on that index (`lock_indexes`), else on `index`.
+    With `resolver`, unpinned requirements are first resolved against the index, for
+    the resolver's one environment; without, they are listed as not evaluated. A package
+    the lock says comes from another index is looked up on that index (`lock_indexes`),
+    else on `index`.
     """
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    selection = select(lock, env, groups, extras)
-    if not selection.packages and selection.skipped:
-        # Markers that leave nothing to scan: the input was not evaluated for this target.
-        # (A project whose production install has no dependencies simply passes.)
-        raise InputError.single(
-            lock.path,
-            None,
-            f"none of its {selection.skipped} entries applies to Python "
-            f"{env.get('python_full_version')} on {env.get('sys_platform')}; "
-            "pass the target with --python-version and --platform",
-        )
+    scope = scope or Scope()
+    selection = select(lock, scope)
+    _check_not_empty(lock, scope, selection)
+    scope_notes = [scope.describe(lock)]
     unpinned = [p for p in selection.packages if p.version is None and p.source.from_index]
     # pyproject.toml names only direct dependencies, pinned or not: always resolve it.
     if resolver is not None and (unpinned or lock.format == "pyproject.toml"):
         lock = resolve_lock(lock, IndexMetadata(index), resolver, selection.packages)
-        selection = select(lock, env)
+        selection = select(lock)  # pinned for one environment now: the notes say which
     pinned = [
         (p.name, p.version)
         for p in selection.packages
@@ -113,11 +103,11 @@ def scan(
     for source in vuln_sources:  # batch sources ask for everything at once, here
         source.prefetch(pinned)
     router = IndexRouter(index, lock_indexes)
-    evidence = _collect(
-        router, selection.packages, vuln_sources, jobs, progress, inventory, cancelled
-    )
+    evidence = _collect(router, selection, vuln_sources, jobs, progress, inventory, cancelled)
     if history is not None:
-        evidence = {n: replace(e, previous_owners=history(n)) for n, e in evidence.items()}
+        evidence = {
+            k: replace(e, previous_owners=history(e.package.name)) for k, e in evidence.items()
+        }
     if context is None:
         policy_thresholds = dict(policy.thresholds) if policy else {}
         context = SignalContext(
@@ -127,15 +117,44 @@ def scan(
             record=record,
             require_record=policy.require_record if policy else False,
         )
-    result = evaluate(lock, selection, evidence, env, policy, context, baseline)
+    result = evaluate(lock, selection, evidence, scope.env, policy, context, baseline)
     sources = tuple(f"vulnerability source {s.describe()}" for s in vuln_sources)
     return replace(
         result,
-        notes=result.notes + sources,
+        notes=tuple(scope_notes) + result.notes + sources,
         index_url=index.base,
         started_at=started_at,
         seconds=time.monotonic() - started,
         evidence=evidence,
+    )
+
+
+def _check_not_empty(lock: Lock, scope: Scope, selection: Selection) -> None:
+    """A scan in which nothing applies is an input error that says why and what to
+    pass, never a quiet pass or 'not evaluated'. (A lock that pins nothing, such as a
+    project with no dependencies, simply passes.)"""
+    if selection.packages or not lock.packages:
+        return
+    if lock.members and all(p.name in lock.members for p in lock.packages):
+        return  # only the project itself: nothing to depend on
+    why = []
+    if selection.skipped:
+        why.append(
+            f"none of its {selection.skipped} entries applies to {describe_environment(scope.env)}"
+        )
+    wanted = scope.wanted(lock)
+    if wanted is not None:
+        why.append(
+            "every entry is in a group or extra not selected ("
+            + (", ".join(sorted(lock.groups)) or "-")
+            + ")"
+        )
+    raise InputError.single(
+        lock.path,
+        None,
+        "; ".join(why or ["nothing to scan"])
+        + f"; {scope.describe(lock)}. Drop --production/--groups/--extras/"
+        "--python-version/--platform, or name what applies",
     )
 
 
@@ -161,23 +180,24 @@ class IndexRouter:
 
 def _collect(
     index_for: Callable[[LockedPackage], Index],
-    packages: Sequence[LockedPackage],
+    selection: Selection,
     vuln_sources: Sequence[VulnerabilitySource],
     jobs: int,
     progress: Progress | None,
     inventory: bool = True,
     cancelled: threading.Event | None = None,
-) -> dict[NormalizedName, Evidence]:
+) -> dict[str, Evidence]:
     """Evidence for every package: first from the cache alone, in this thread (for a
     rescan that is all of it, and threads would only take turns at the GIL), then
     what needs the network, `jobs` at a time."""
-    results: dict[NormalizedName, Evidence] = {}
+    packages = selection.packages
+    results: dict[str, Evidence] = {}
     pending: list[LockedPackage] = []
 
     def done(item: Evidence) -> None:
-        results[item.package.name] = item
+        results[selection.key(item.package)] = item
         if progress is not None:
-            progress(len(results), len(packages), item.package.name)
+            progress(len(results), len(packages), selection.key(item.package))
 
     with cache_only():
         for package in packages:
@@ -217,13 +237,19 @@ def run(
     else:
         lock = load_lock(options.path, options.input_format, include_root=options.include_root)
     try:
+        scope = Scope.of(
+            options.groups,
+            options.extras,
+            marker_environment(options.python_version, options.platform),
+            options.production,
+        )
         env = target_environment(options.python_version, options.platform)
     except ValueError as e:
         raise UsageError(str(e)) from e
     if options.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     policy = _policy(options, Path(options.path).resolve().parent)
-    baseline = _baseline(options, lock, env)
+    baseline = _baseline(options, lock, scope)
     sources: list[VulnerabilitySource] = []
     if options.advisory_db:
         sources.append(OsvDatabase.load(options.advisory_db))
@@ -249,15 +275,15 @@ def run(
         result = scan(
             lock,
             index,
-            env,
             policy,
             jobs=options.jobs,
             progress=progress,
             vuln_sources=sources,
             baseline=baseline,
-            groups=options.groups,
-            extras=options.extras,
-            resolver=ResolverOptions(env, options.exclude_newer, options.pre)
+            scope=scope,
+            resolver=ResolverOptions(
+                env, options.exclude_newer, options.pre, python_named=bool(options.python_version)
+            )
             if options.resolve
             else None,
             history=store.first_observation,
@@ -347,11 +373,10 @@ def _policy(options: ScanOptions, lock_dir: Path) -> Policy:
     return policy
 
 
-def _baseline(options: ScanOptions, lock: Lock, env: dict[str, str]) -> BaselineDiff | None:
-    selected = (options.groups, options.extras)
+def _baseline(options: ScanOptions, lock: Lock, scope: Scope) -> BaselineDiff | None:
     if options.baseline:
         baseline = load_lock(options.baseline, include_root=options.include_root)
-        return diff_locks(baseline, lock, env, *selected)
+        return diff_locks(baseline, lock, scope)
     if options.baseline_ref:
         text = gitref.read_at(Path(options.path), options.baseline_ref)
         if text is None:
@@ -359,7 +384,7 @@ def _baseline(options: ScanOptions, lock: Lock, env: dict[str, str]) -> Baseline
                 f"--baseline-ref: {options.path} does not exist at {options.baseline_ref}"
             )
         at_ref = parse_lock(text, f"{options.path}@{options.baseline_ref}")
-        return diff_locks(at_ref, lock, env, *selected)
+        return diff_locks(at_ref, lock, scope)
     return None
 
 

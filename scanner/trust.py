@@ -302,8 +302,8 @@ def observable(evidence: Evidence) -> bool:
 
 def approve(
     record: TrustRecord,
-    evidence: Mapping[NormalizedName, Evidence],
-    names: Iterable[NormalizedName],
+    evidence: Mapping[str, Evidence],
+    names: Iterable[str],
     today: date,
     approved_by: str = "",
     days: int = MAX_DAYS - 1,
@@ -313,8 +313,10 @@ def approve(
     state did not change stays as written. Raises ValueError for a name whose owners
     were not observed."""
     entries = dict(record.entries)
-    for name in names:
-        entry = observe(evidence[name], entries.get(name), today, approved_by, days, notes)
+    by_name = {e.package.name: e for e in evidence.values()}  # owners are per project
+    for given in names:
+        name = canonicalize_name(given)
+        entry = observe(by_name[name], entries.get(name), today, approved_by, days, notes)
         if entry is None:
             raise ValueError(f"{name}: its owners are unknown; nothing to record")
         entries[name] = entry

@@ -96,9 +96,24 @@ def test_unreachable_package_is_not_evaluated_and_fails_closed(capsys, index):
 
 
 def test_pylock_hashes_that_match_nothing(capsys, index):
-    code, report, _ = scan_json(capsys, index, "pylock.toml")
+    code, report, _ = scan_json(capsys, index, "pylock.toml", "--production")
     assert {p["name"] for p in report["packages"]} == {"requests", "urllib3", "certifi"}
     assert code == 1  # the example's hashes match no real file
+    assert any("production only" in n for n in report["notes"])
+
+
+def test_a_scan_covers_every_group_and_extra_of_the_lock_by_default(capsys, index):
+    # pylock's `'dev' in dependency_groups` and `'crypto' in extras` entries are pinned
+    # too: a dev dependency runs on laptops and in CI, where the secrets are
+    code, report, _ = scan_json(capsys, index, "pylock.toml")
+    names = {p["name"] for p in report["packages"]}
+    assert names == {"requests", "urllib3", "certifi", "pytest", "cryptography"}
+    covered = "covered: every group and extra; Python 3.11.7 on linux"
+    assert any(covered in n for n in report["notes"])
+    assert code != 0
+    _, dev, _ = scan_json(capsys, index, "pylock.toml", "--groups", "dev")
+    assert {p["name"] for p in dev["packages"]} == {"requests", "urllib3", "certifi", "pytest"}
+    assert any("production and dev" in n for n in dev["notes"])
 
 
 def test_offline_rescan_matches_online(capsys, index):
@@ -161,9 +176,9 @@ def test_finds_the_lockfile_in_the_current_directory(capsys, index, tmp_path, mo
 def test_nothing_applies_to_the_target_is_never_a_pass(capsys, tmp_path):
     lock = tmp_path / "requirements.txt"
     lock.write_text("six==1.16.0 ; python_version == '2.7'\n")
-    code, _, err = run(capsys, str(lock), "--allow-unevaluated")
+    code, _, err = run(capsys, str(lock), "--allow-unevaluated", "--python-version", "3.11")
     assert code == 2  # an input error that says what to pass, not "not evaluated"
-    assert "none of its 1 entries applies" in err
+    assert "none of its 1 entries applies to Python 3.11.0 on any platform" in err
 
 
 @pytest.mark.parametrize("argv", [["python", "-m", "scanner", "--version"]])
@@ -318,7 +333,7 @@ def test_a_scan_in_which_nothing_applies_is_an_input_error(capsys, tmp_path):
     lock = tmp_path / "requirements.txt"
     lock.write_text('tomli==2.0.1 ; python_version >= "3.12"\n')
     assert main(["scan", str(lock), "--offline", "--python-version", "3.11"]) == 2
-    assert "pass the target with --python-version" in capsys.readouterr().err
+    assert "Drop --production/--groups/--extras/--python-version" in capsys.readouterr().err
 
 
 def test_several_lockfiles_in_one_run(capsys, index, tmp_path):

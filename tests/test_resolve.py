@@ -11,7 +11,6 @@ from packaging.version import Version
 
 from scanner.models import LockedPackage
 from scanner.resolve import build_graph, target_environment
-from scanner.selection import select_packages
 
 ENV = target_environment("3.11.7", "linux")
 
@@ -100,15 +99,41 @@ def test_shuffled_input_gives_identical_output():
         assert other.problems == first.problems
 
 
-def test_selection_keeps_one_entry_per_name_by_marker():
+def test_a_target_environment_keeps_the_entries_its_markers_pick():
+    from scanner.models import Lock
+    from scanner.selection import Scope, select
+
     packages = [
         pkg("x", "1.0", marker='python_version < "3.10"'),
         pkg("x", "2.0", marker='python_version >= "3.10"'),
         pkg("y", marker='"dev" in dependency_groups'),
     ]
-    selection = select_packages(packages, ENV, groups=frozenset({"default"}))
-    assert [(p.name, str(p.version)) for p in selection.packages] == [("x", "2.0")]
-    assert selection.skipped == 2
+    lock = Lock(path="pylock.toml", format="pylock", packages=tuple(packages), groups=("dev",))
+    narrowed = select(lock, Scope.of(env=ENV, production=True))
+    assert [(p.name, str(p.version)) for p in narrowed.packages] == [("x", "2.0")]
+    assert narrowed.skipped == 2 and narrowed.key(narrowed.packages[0]) == "x"
+    # the default covers every environment and group: each pin of x is its own package
+    everything = select(lock)
+    assert [everything.key(p) for p in everything.packages] == ["x@1.0", "x@2.0", "y"]
+    assert any("x (1.0, 2.0)" in n for n in everything.notes)
+
+
+def test_a_requirement_on_a_name_pinned_twice_reaches_the_versions_it_allows():
+    from scanner.models import Lock
+    from scanner.selection import select
+
+    packages = [
+        pkg("app", "1.0"),
+        pkg("x", "1.0", marker='python_version < "3.10"'),
+        pkg("x", "2.0", marker='python_version >= "3.10"'),
+    ]
+    selection = select(Lock(path="r.txt", format="requirements", packages=tuple(packages)))
+    requires = {"app": ["x>=1"], "x@1.0": [], "x@2.0": []}
+    graph = build_graph(selection.packages, requires, {}, key=selection.key)
+    assert graph.dependencies("app") == ("x@1.0", "x@2.0")
+    requires["app"] = ["x<2"]
+    graph = build_graph(selection.packages, requires, {}, key=selection.key)
+    assert graph.dependencies("app") == ("x@1.0",) and graph.roots == ("app", "x@2.0")
 
 
 def _packaging_reads(line):
@@ -200,7 +225,7 @@ def test_path_risk_and_blast_radius_match_their_definition_on_random_graphs(seed
         confidence=1.0, deductions=(), summary=None, urls={}, provenance={}, dependencies=(),
         dependents=(),
     )  # fmt: skip
-    reports = [replace(base, name=n, score=scores[n]) for n in names]
+    reports = [replace(base, name=n, key=n, score=scores[n]) for n in names]
     figures = _with_graph_figures(reports, DependencyGraph(graph, roots))
     expected = _naive_figures(graph, roots, scores)
     assert {r.name: (r.path_risk, r.blast_radius) for r in figures} == expected

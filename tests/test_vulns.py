@@ -117,7 +117,9 @@ def test_live_sources_that_cannot_answer_are_unavailable_never_empty(index):
 
 
 def scan(capsys, *extra):
-    code = main(["scan", str(LOCKS / "pylock.toml"), "--format", "json", *extra])
+    # --production: the lock's three production packages (its dev group and extra are
+    # not on the test index; that the default covers them is tested in test_cli)
+    code = main(["scan", str(LOCKS / "pylock.toml"), "--production", "--format", "json", *extra])
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -193,7 +195,9 @@ RELEASES = [("six", "1.16.0"), ("gunicorn", "26.0.0"), ("packaging", "24.1"), ("
 
 def osv_scan(capsys, index, osv, *extra):
     options = ["--index-url", index.url, "--osv-url", osv.url, "--retries", "0"]
-    code = main(["scan", str(LOCKS / "pylock.toml"), "--format", "json", *options, *extra])
+    code = main(
+        ["scan", str(LOCKS / "pylock.toml"), "--production", "--format", "json", *options, *extra]
+    )
     return code, json.loads(capsys.readouterr().out)
 
 

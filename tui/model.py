@@ -26,7 +26,8 @@ class ReportModel:
     parents: dict[str, list[str]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.packages = {p["name"]: p for p in self.report["packages"]}
+        # by id: the name, or name@version for a name the lock pins at several versions
+        self.packages = {p.get("id") or p["name"]: p for p in self.report["packages"]}
         self.children = {n: sorted(p["dependencies"]) for n, p in self.packages.items()}
         self.parents = {n: sorted(p["dependents"]) for n, p in self.packages.items()}
 

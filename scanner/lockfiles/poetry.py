@@ -6,7 +6,9 @@ itself requires, so roots are the packages nothing else depends on.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -48,21 +50,50 @@ def parse_poetry_lock(text: str, path: str) -> Lock:
     problems = Problems(path)
     lines = table_lines(text, "package")
     packages = []
-    groups: set[str] = set()
+    optional: set[str] = set()
     for i, raw in enumerate(as_list(data.get("package"))):
         line = lines[i] if i < len(lines) else None
         package = _package(as_table(raw), f"package[{i}]", line, path, legacy_files, problems)
         if package is not None:
             packages.append(package)
-            groups |= package.groups
+            if as_table(raw).get("optional") is True:
+                optional.add(package.name)
     if problems.items:
         raise InputError(problems.items)
+    packages = _extras_as_groups(packages, optional, as_table(data.get("extras")))
+    groups: set[str] = set()
+    for package in packages:
+        groups |= package.groups
     return Lock(
         path=path,
         format="poetry.lock",
         packages=tuple(packages),
         groups=tuple(sorted(groups - {DEFAULT_GROUP})),
     )
+
+
+def _extras_as_groups(
+    packages: list[LockedPackage], optional: set[str], extras: Mapping[str, Any]
+) -> list[LockedPackage]:
+    """An `optional = true` package is installed only with an extra: it belongs to the
+    extras (`[extras]`) that name it or reach it through the lock's edges, so that
+    `--production` leaves it out and the default scan keeps it."""
+    if not optional:
+        return packages
+    by_name = {p.name: p for p in packages}
+    reached: dict[str, set[str]] = defaultdict(set)
+    for extra, names in extras.items():
+        stack = [canonicalize_name(str(n).split("[")[0]) for n in as_list(names)]
+        while stack:
+            name = stack.pop()
+            if name not in optional or extra in reached[name]:
+                continue
+            reached[name].add(str(extra))
+            stack.extend(e.name for e in by_name[name].dependencies or () if name in by_name)
+    return [
+        replace(p, groups=frozenset(reached[p.name] or {"optional"})) if p.name in optional else p
+        for p in packages
+    ]
 
 
 def _package(

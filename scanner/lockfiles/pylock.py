@@ -50,15 +50,20 @@ def parse_pylock(text: str, path: str) -> Lock:
             packages.append(package)
     if problems:
         raise InputError(problems)
-    groups = data.get("default-groups")
     return Lock(
         path=path,
         format="pylock",
         packages=tuple(packages),
-        default_groups=frozenset(str(g) for g in groups)
-        if isinstance(groups, list)
-        else frozenset(),
+        default_groups=frozenset(_names(data.get("default-groups"))),
+        # the groups and extras its markers may test (`'dev' in dependency_groups`)
+        groups=tuple(
+            sorted(set(_names(data.get("dependency-groups"))) | set(_names(data.get("extras"))))
+        ),
     )
+
+
+def _names(value: object) -> list[str]:
+    return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _package(

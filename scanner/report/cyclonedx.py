@@ -23,9 +23,9 @@ def render_cyclonedx(result: ScanResult) -> str:
     bom = Bom()
     bom.metadata.properties.add(Property(name="trustscan:verdict", value=result.verdict.label))
     bom.metadata.properties.add(Property(name="trustscan:input", value=inert(result.input, 500)))
-    components = {}
+    components: dict[str, Component] = {}
     for package in result.packages:
-        evidence = result.evidence.get(package.name)
+        evidence = result.evidence.get(package.key)
         hashes = sorted(evidence.package.sha256s()) if evidence is not None else []
         from_index = package.source.from_index and package.version is not None
         component = Component(
@@ -39,11 +39,11 @@ def render_cyclonedx(result: ScanResult) -> str:
             hashes=[HashType(alg=HashAlgorithm.SHA_256, content=h) for h in hashes],
             properties=[Property(name=k, value=v) for k, v in _properties(package)],
         )
-        components[package.name] = component
+        components[package.key] = component
         bom.components.add(component)
     for package in result.packages:
         depends = [components[d] for d in package.dependencies if d in components]
-        bom.register_dependency(components[package.name], depends)
+        bom.register_dependency(components[package.key], depends)
     return make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string(indent=2)
 
 

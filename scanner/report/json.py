@@ -117,6 +117,7 @@ def repositories(result: ScanResult) -> list[str]:
 def _package(p: PackageReport) -> dict[str, Any]:
     return {
         "name": p.name,
+        "id": p.key,  # the name, or name@version when the lock pins it at several
         "version": p.version,
         "source": {"kind": p.source.kind.value, "location": p.source.location},
         "location": {"file": p.file, "line": p.line},

@@ -86,8 +86,9 @@ def record_history(
 ) -> None:
     at = result.started_at.isoformat()
     rows = _Rows()
+    positions: dict[str, int] = {}  # a name pinned at several versions: one numbering
     for report in result.packages:
-        evidence = result.evidence.get(report.name)
+        evidence = result.evidence.get(report.key)
         if evidence is None or not report.source.from_index:
             continue
         rows.packages.append((report.name, scan_id, scan_id))
@@ -95,6 +96,8 @@ def record_history(
         if observe and isinstance(project, ProjectInfo) and project.roles is not None:
             rows.observe(scan_id, report.name, at, project.organization, project.roles)
         rows.release(evidence)
+        first = positions.get(report.name, 0)
+        positions[report.name] = first + len(report.findings)
         rows.findings.extend(
             (
                 scan_id,
@@ -106,7 +109,7 @@ def record_history(
                 finding.message,
                 json.dumps(finding.evidence, sort_keys=True, default=str),
             )
-            for position, finding in enumerate(report.findings)
+            for position, finding in enumerate(report.findings, start=first)
         )
     rows.write(conn)
 

@@ -8,12 +8,13 @@ from packaging.version import Version
 from scanner.errors import InputError
 from scanner.lockfiles import detect_format, find_lockfile, load_lock, parse_lock
 from scanner.models import SourceKind
-from scanner.resolve import target_environment
-from scanner.selection import select
+from scanner.resolve import marker_environment
+from scanner.selection import Scope, select
 from tests.conftest import LOCKS
 
 FORMATS = LOCKS / "formats"
-ENV = target_environment("3.12.7", "linux")
+ENV = marker_environment("3.12.7", "linux")
+PRODUCTION = Scope.of(env=ENV, production=True)
 
 
 def load(name):
@@ -33,7 +34,7 @@ def test_uv_lock_walks_from_the_project():
     assert packages["werkzeug"].hashes and all(
         h.startswith("sha256:") for h in packages["werkzeug"].hashes
     )
-    selection = select(lock, ENV)
+    selection = select(lock, PRODUCTION)
     assert sorted(p.name for p in selection.packages) == [
         "blinker",
         "click",
@@ -53,10 +54,22 @@ def test_uv_lock_walks_from_the_project():
     }
     assert any("more packages come only with groups or extras" in n for n in selection.notes)
     # an extra and a dev group widen the walk; sphinx's version follows the marker
-    wider = select(lock, ENV, groups=frozenset({"docs"}), extras=frozenset({"async"}))
+    wider = select(lock, Scope.of({"docs"}, {"async"}, ENV))
     versions = {p.name: str(p.version) for p in wider.packages}
     assert versions["asgiref"] and versions["sphinx"] == "8.2.3"
-    assert select(lock, target_environment("3.10.12", "linux"), groups=frozenset({"docs"})).packages
+    older = Scope.of({"docs"}, None, marker_environment("3.10.12", "linux"))
+    assert select(lock, older).packages
+    # by default: every group, every extra, every environment; sphinx at both versions
+    everything = select(lock)
+    pinned = {(p.name, p.display_version) for p in everything.packages}
+    assert len(everything.packages) == len(lock.packages) - 1  # all but flask itself
+    sphinx = sorted(v for n, v in pinned if n == "sphinx")
+    assert len(sphinx) > 1 and "8.2.3" in sphinx
+    assert everything.key(next(p for p in everything.packages if p.name == "sphinx")).startswith(
+        "sphinx@"
+    )
+    assert everything.key(next(p for p in everything.packages if p.name == "click")) == "click"
+    assert any("pinned at several versions" in n for n in everything.notes)
 
 
 def test_uv_lock_version_is_checked():
@@ -70,7 +83,7 @@ def test_poetry_2():
     assert len(packages) == 21
     assert packages["textual"].version == Version("0.58.0") or packages["textual"].version
     assert all(p.dependencies is not None for p in lock.packages)
-    selection = select(lock, ENV)
+    selection = select(lock)
     assert selection.edges and all(a in by_name(lock) for a, _ in selection.edges)
 
 
@@ -98,9 +111,10 @@ def test_pdm_4_5_with_groups():
     packages = by_name(lock)
     assert len(packages) == 67
     assert "default" in packages["httpx"].groups if "httpx" in packages else True
-    selection = select(lock, ENV)
+    selection = select(lock, PRODUCTION)
     assert 0 < len(selection.packages) < len(packages)
-    assert any("groups not selected" in n for n in selection.notes)
+    assert any("groups or extras not selected" in n for n in selection.notes)
+    assert len(select(lock).packages) == len(packages)  # the default: every group
 
 
 def test_pdm_4_2_legacy_files():
@@ -112,12 +126,14 @@ def test_pdm_4_2_legacy_files():
 def test_pipfile_lock_default_and_develop():
     lock = load("pipenv-examples-Pipfile.lock")
     assert len(lock.packages) == 10
-    assert len(select(lock, ENV).packages) == 5
-    assert len(select(lock, ENV, groups=frozenset({"develop"})).packages) == 10
+    assert len(select(lock, PRODUCTION).packages) == 5
+    assert len(select(lock, Scope.of({"develop"}, env=ENV)).packages) == 10
+    assert len(select(lock).packages) == 10  # the default: develop too
     marko = load("marko-2019-Pipfile.lock")
     kinds = {p.name: p.source.kind for p in marko.packages}
     assert kinds["marko"] is SourceKind.PATH and kinds["zipp"] is SourceKind.PATH
-    assert select(marko, ENV).packages == ()  # develop only
+    assert select(marko, PRODUCTION).packages == ()  # develop only
+    assert len(select(marko).packages) == len(marko.packages)
 
 
 def test_pipfile_bad_json_names_the_line():
