@@ -17,11 +17,13 @@ import stat
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -823,17 +825,26 @@ def summary_line(result: ScanResult) -> str:
 def unevaluated_summary(reasons: Sequence[str]) -> str:
     """What kept the gate from evaluating, counted, with what to do about it."""
     unknown: dict[str, int] = {}
-    not_evaluated = 0
+    causes: Counter[str] = Counter()
     for reason in reasons:
         if ": not evaluated (" in reason:
-            not_evaluated += 1
+            causes[_cause(reason.split(": not evaluated (", 1)[1].removesuffix(")"))] += 1
         elif match := _UNKNOWN.search(reason):
             unknown[match.group(1)] = unknown.get(match.group(1), 0) + 1
-    parts = [f"{n} package{'s' * (n != 1)} not evaluated" for n in [not_evaluated] if n]
+    not_evaluated = sum(causes.values())
+    parts = []
+    if not_evaluated:
+        named = ", ".join(f"{n} {cause}" for cause, n in causes.most_common(3))
+        more = " ..." if len(causes) > 3 else ""
+        parts.append(
+            f"{not_evaluated} package{'s' * (not_evaluated != 1)} not evaluated ({named}{more})"
+        )
     parts += [f"{family} unknown for {n}" for family, n in unknown.items()]
     hints = []
     if "vulnerabilities" in unknown:
         hints.append("no advisory source answered: give one with --advisory-db PATH")
+    if any(c.startswith("locked from another index") for c in causes):
+        hints.append("--ignore-lock-index looks them up on --index-url instead")
     if not_evaluated:
         hints.append("--format json or `trustscan explain NAME` says why for each")
     if not parts:
@@ -842,3 +853,13 @@ def unevaluated_summary(reasons: Sequence[str]) -> str:
 
 
 _UNKNOWN = re.compile(r": (\w+) unknown \(")
+
+
+def _cause(reason: str) -> str:
+    """A not-evaluated reason's first clause, with URLs cut to their host: what many
+    packages share ('locked from another index (packages.example.com)')."""
+    first = reason.split("; ", 1)[0].split(": ", 1)[0]
+    return _URL.sub(lambda m: urlsplit(m.group(0)).hostname or "…", first)[:120]
+
+
+_URL = re.compile(r"https?://[^\s);]+")

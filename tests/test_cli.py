@@ -363,3 +363,42 @@ def test_several_lockfiles_in_one_run(capsys, index, tmp_path):
     assert "2 lockfiles; overall verdict: exit 0" in err
     six = [p for p in index.paths() if p == "/simple/six/"]
     assert len(six) == 1  # six's evidence was fetched once for both lockfiles
+
+
+def test_the_summary_names_why_packages_were_not_evaluated():
+    from scanner.cli import unevaluated_summary
+
+    other = "https://packages.example.com/simple/"
+    reasons = [
+        f"p{i} 1.0: not evaluated (locked from another index ({other}); "
+        f"could not fetch {other}p{i}/: host name not resolved)"
+        for i in range(3)
+    ] + ["q 2.0: not evaluated (core metadata could not be read (https://x/q.metadata): HTTP 503)"]
+    line = unevaluated_summary(reasons)
+    assert "4 packages not evaluated (3 locked from another index (packages.example.com), " in line
+    assert "1 core metadata could not be read (x))" in line
+    assert "--ignore-lock-index" in line
+
+
+def test_a_name_pinned_at_two_versions_is_two_packages(capsys, index, tmp_path):
+    lock = tmp_path / "requirements.txt"
+    lock.write_text(
+        'packaging==24.1 ; python_version < "3.11"\n'
+        'packaging==26.2 ; python_version >= "3.11"\n'
+        "six==1.16.0\n"
+    )
+    code, out, _ = run(capsys, str(lock), "--index-url", index.url, "--format", "json")
+    report = json.loads(out)
+    ids = sorted(p["id"] for p in report["packages"])
+    assert ids == ["packaging@24.1", "packaging@26.2", "six"]
+    lines = {p["id"]: p["location"]["line"] for p in report["packages"]}
+    assert lines == {"packaging@24.1": 1, "packaging@26.2": 2, "six": 3}
+    assert all(p["evaluated"] for p in report["packages"])
+    assert any("each version is scanned as a package of its own" in n for n in report["notes"])
+    # narrowed to one Python, one of them is left out, and the note says so
+    _, out, _ = run(
+        capsys, str(lock), "--index-url", index.url, "--format", "json", "--python-version", "3.12"
+    )
+    narrowed = json.loads(out)
+    assert sorted(p["id"] for p in narrowed["packages"]) == ["packaging", "six"]
+    assert any("1 of 3 entries do not apply to Python 3.12.0" in n for n in narrowed["notes"])

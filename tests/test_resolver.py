@@ -170,3 +170,15 @@ def test_one_unresolvable_requirement_does_not_sink_the_rest():
     versions = {p.name: p.version for p in resolved.packages}
     assert versions == {"good": Version("1.0"), "gone": None}
     assert any("gone: no versions satisfy" in str(n) for n in resolved.notes)
+
+
+def test_unpinned_input_resolves_for_the_python_its_markers_name_most():
+    from scanner.resolver import _environment_for
+
+    lines = [f'pkg{i} ; python_version >= "3.12"' for i in range(3)] + ["other"]
+    options = ResolverOptions(target_environment("3.11.7", "linux"), python_named=False)
+    chosen, notes = _environment_for([Requirement(x) for x in lines], options)
+    assert chosen.environment["python_version"] in {"3.12", "3.13", "3.14"}
+    assert notes and "4 of 4" in notes[0]
+    named = ResolverOptions(target_environment("3.11.7", "linux"), python_named=True)
+    assert _environment_for([Requirement(x) for x in lines], named) == (named, [])

@@ -219,3 +219,28 @@ def test_installed_environment_is_read_without_importing(tmp_path):
     packages = by_name(lock)
     assert packages["demo"].version == Version("1.2")
     assert packages["tool"].source.kind is SourceKind.VCS
+
+
+def test_poetry_optional_packages_belong_to_the_extras_that_reach_them():
+    lock = load("marko-2019-poetry.lock")
+    packages = by_name(lock)
+    # toc = ["python-slugify"], and python-slugify needs text-unidecode (optional too)
+    assert packages["python-slugify"].groups == {"toc"}
+    assert packages["text-unidecode"].groups == {"toc"}
+    assert "toc" in lock.groups
+    everything = {p.name for p in select(lock).packages}
+    production = {p.name for p in select(lock, PRODUCTION).packages}
+    assert {"python-slugify", "text-unidecode"} <= everything
+    assert not {"python-slugify", "text-unidecode"} & production
+    with_toc = {p.name for p in select(lock, Scope.of(extras={"toc"}, env=ENV)).packages}
+    assert "text-unidecode" in with_toc
+
+
+def test_pylock_groups_and_extras_are_known_to_its_markers():
+    lock = load_lock(str(LOCKS / "pylock.toml"))
+    assert set(lock.groups) == {"crypto", "dev", "test"}
+    assert {p.name for p in select(lock, Scope.of(groups={"all"})).packages} >= {
+        "pytest",
+        "cryptography",
+    }
+    assert len(select(lock).packages) == len(lock.packages)
