@@ -387,7 +387,7 @@ def test_a_name_pinned_at_two_versions_is_two_packages(capsys, index, tmp_path):
         'packaging==26.2 ; python_version >= "3.11"\n'
         "six==1.16.0\n"
     )
-    code, out, _ = run(capsys, str(lock), "--index-url", index.url, "--format", "json")
+    _, out, _ = run(capsys, str(lock), "--index-url", index.url, "--format", "json")
     report = json.loads(out)
     ids = sorted(p["id"] for p in report["packages"])
     assert ids == ["packaging@24.1", "packaging@26.2", "six"]
