@@ -136,15 +136,18 @@ def parse_dependency(line: str) -> Dependency:
     )
 
 
-def marker_applies(marker: str | None, env: Mapping[str, str], extras: Sequence[str] = ()) -> bool:
+def marker_applies(
+    marker: str | None, env: Mapping[str, str], extras: Sequence[str] = (), *, surely: bool = False
+) -> bool:
     """Whether a Requires-Dist `marker` can hold in `env` for no extra or any of `extras`.
 
     `env` may be partial (`marker_environment`): a variable it does not name can take
-    any value, so a comparison on it may hold."""
+    any value, so a comparison on it may hold. With `surely`, whether it holds
+    whatever those variables are (a comparison on one is taken as false)."""
     if not marker:
         return True
     return any(
-        _holds(marker, tuple(sorted({**env, "extra": extra}.items())), "metadata")
+        _holds(marker, tuple(sorted({**env, "extra": extra}.items())), "metadata", not surely)
         for extra in ("", *extras)
     )
 
@@ -168,7 +171,12 @@ def lock_marker_applies(
 
 
 @functools.lru_cache(maxsize=16384)
-def _holds(marker: str, known: tuple[tuple[str, str | frozenset[str]], ...], context: str) -> bool:
+def _holds(
+    marker: str,
+    known: tuple[tuple[str, str | frozenset[str]], ...],
+    context: str,
+    unknown: bool = True,
+) -> bool:
     """Whether `marker` holds for some environment that agrees with `known`.
 
     Each comparison on a variable in `known` is evaluated (by packaging, one at a
@@ -177,14 +185,16 @@ def _holds(marker: str, known: tuple[tuple[str, str | frozenset[str]], ...], con
     some environment installs is never left out. A marker we cannot read is kept."""
     try:
         parsed = _marker(marker)
-        return _any_env(parsed._markers, dict(known), context)
+        return _any_env(parsed._markers, dict(known), context, unknown)
     except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName, AttributeError):
         return True
     except (TypeError, ValueError):
         return True
 
 
-def _any_env(items: Sequence[object], known: Mapping[str, object], context: str) -> bool:
+def _any_env(
+    items: Sequence[object], known: Mapping[str, object], context: str, unknown: bool
+) -> bool:
     alternatives: list[list[bool]] = [[]]
     for item in items:
         if item == "or":
@@ -192,19 +202,21 @@ def _any_env(items: Sequence[object], known: Mapping[str, object], context: str)
         elif item == "and":
             continue
         elif isinstance(item, list):
-            alternatives[-1].append(_any_env(item, known, context))
+            alternatives[-1].append(_any_env(item, known, context, unknown))
         elif isinstance(item, tuple) and len(item) == 3:
-            alternatives[-1].append(_comparison(item, known, context))
+            alternatives[-1].append(_comparison(item, known, context, unknown))
         else:
             return True
     return any(all(group) for group in alternatives)
 
 
-def _comparison(atom: tuple[Any, Any, Any], known: Mapping[str, object], context: str) -> bool:
+def _comparison(
+    atom: tuple[Any, Any, Any], known: Mapping[str, object], context: str, unknown: bool
+) -> bool:
     left, op, right = atom
     variables = [n.value for n in (left, right) if type(n).__name__ == "Variable"]
     if not variables or any(v not in known for v in variables):
-        return True  # a variable the user did not name: some environment satisfies it
+        return unknown  # a variable the user did not name: some environment satisfies it
     text = f"{left.serialize()} {op.serialize()} {right.serialize()}"
     env = {v: known[v] for v in variables}
     if context == "lock_file":
@@ -269,6 +281,10 @@ def build_graph(
     def applies(marker: str | None, extras: tuple[str, ...]) -> bool:  # markers recur
         return marker_applies(marker, env, extras)
 
+    @functools.cache
+    def applies_surely(marker: str | None, extras: tuple[str, ...]) -> bool:
+        return marker_applies(marker, env, extras, surely=True)
+
     while pending:
         node = min(pending)
         pending.discard(node)
@@ -281,7 +297,10 @@ def build_graph(
             marker = str(requirement.marker) if requirement.marker else None
             if not applies(marker, tuple(sorted(extras[node]))):
                 continue
-            targets = _targets(by_key, versions, canonicalize_name(requirement.name), requirement)
+            target_name = canonicalize_name(requirement.name)
+            if target_name not in versions and not applies_surely(marker, tuple(extras[node])):
+                continue  # e.g. `python_version < "3.11"` in a lock made for 3.12: not missing
+            targets = _targets(by_key, versions, target_name, requirement)
             for target in targets:
                 if _add_edge(graph, node, target, by_key, problems, requirement):
                     wanted = {canonicalize_name(e) for e in requirement.extras}

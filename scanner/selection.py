@@ -153,9 +153,10 @@ def _versions_note(packages: Sequence[LockedPackage], duplicated: AbstractSet[st
         f"{name} ({', '.join(p.display_version for p in packages if p.name == name)})"
         for name in sorted(duplicated)
     )
+    count = f"{len(duplicated)} names are" if len(duplicated) > 1 else "1 name is"
     return (
-        f"{len(duplicated)} names are pinned at several versions for different "
-        f"environments; each version is scanned as a package of its own: {named}"
+        f"{count} pinned at several versions for different environments; "
+        f"each version is scanned as a package of its own: {named}"
     )
 
 

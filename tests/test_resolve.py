@@ -10,7 +10,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from scanner.models import LockedPackage
-from scanner.resolve import build_graph, target_environment
+from scanner.resolve import build_graph, marker_environment, target_environment
 
 ENV = target_environment("3.11.7", "linux")
 
@@ -229,3 +229,12 @@ def test_path_risk_and_blast_radius_match_their_definition_on_random_graphs(seed
     figures = _with_graph_figures(reports, DependencyGraph(graph, roots))
     expected = _naive_figures(graph, roots, scores)
     assert {r.name: (r.path_risk, r.blast_radius) for r in figures} == expected
+
+
+def test_a_requirement_for_other_environments_is_not_missing_from_the_lock():
+    packages = [pkg("app", "1.0")]
+    requires = {"app": ['old ; python_version < "3.11"', "gone", 'ext ; extra == "x"']}
+    problems = build_graph(packages, requires, {}).problems
+    assert problems == ("app requires 'gone', which is not in the lock",)
+    narrowed = build_graph(packages, requires, marker_environment("3.10")).problems
+    assert any("'old ; python_version < \"3.11\"'" in p for p in narrowed)
