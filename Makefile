@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test lint pytest record lock lock-action bench compare-resolver clean
+.PHONY: setup demo test lint pytest record lock lock-action bench eval compare-resolver clean
 
 setup: $(STAMP)
 
@@ -39,6 +39,10 @@ record: setup
 # Speed against the network floor and pip-audit (prints a table; needs the live index once).
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Precision and recall of the signals on the labelled set (tests/data/eval; online).
+eval: setup
+	$(BIN)/python scripts/eval.py
 
 # trustscan's resolver against `uv pip compile` on the corpus pyproject files (online).
 compare-resolver: setup
