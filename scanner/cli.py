@@ -717,9 +717,10 @@ def _last_report_here(store: Store) -> dict[str, Any] | None:
 
 
 def _progress_bar() -> Progress | None:
-    """A rich bar on stderr, shown only once the scan has run for a second."""
+    """A rich bar on stderr, shown only once the scan has run for a second. Without a
+    terminal (CI), only a resolution under way is told, a line every 15 seconds."""
     if not sys.stderr.isatty():
-        return None
+        return _ticker()
     from rich.console import Console
     from rich.progress import Progress as Bar
 
@@ -730,9 +731,24 @@ def _progress_bar() -> Progress | None:
     def update(done: int, total: int, name: str) -> None:
         if not bar.live.is_started and time.monotonic() - started > 1.0:
             bar.start()
-        bar.update(task, completed=done, total=total, description=inert(name, 40))
-        if done == total and bar.live.is_started:
+        counted = total > 0  # 0: a resolution under way, not counted against a total
+        bar.update(
+            task, completed=done, total=total if counted else None, description=inert(name, 60)
+        )
+        if counted and done == total and bar.live.is_started:
             bar.stop()
+
+    return update
+
+
+def _ticker() -> Progress:
+    said = time.monotonic()
+
+    def update(done: int, total: int, name: str) -> None:
+        nonlocal said
+        if total == 0 and time.monotonic() - said >= 15.0:
+            said = time.monotonic()
+            print(f"trustscan: {inert(name, 120)}", file=sys.stderr)
 
     return update
 

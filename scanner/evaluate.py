@@ -122,6 +122,7 @@ def _report(
     applied = apply_policy(run_signals(evidence, context), policy, today)
     findings = tuple(sorted(applied.kept, key=lambda f: (-f.severity, f.signal)))
     taken = scoring.deductions(findings)
+    given = scoring.credits(evidence, context.now)
     project = evidence.project if isinstance(evidence.project, ProjectInfo) else None
     metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
     return PackageReport(
@@ -136,9 +137,10 @@ def _report(
         not_evaluated_reason=reason,
         families=families,
         findings=findings,
-        score=scoring.score(taken) if reason is None else None,
+        score=scoring.score(taken, given) if reason is None else None,
         confidence=scoring.confidence(families),
         deductions=taken,
+        credits=given,
         summary=(metadata.summary if metadata else None) or (project.summary if project else None),
         urls=_urls(evidence),
         provenance=dict(Counter(f.state for f in evidence.provenance.files))

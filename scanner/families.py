@@ -81,7 +81,9 @@ def evidence_families(
             "dependencies": na,
             "ownership": _ownership_state(evidence.project, ownership_hosts),
             "provenance": na,
-            "vulnerabilities": FamilyState("unknown", "release not served: no advisory lookup"),
+            "vulnerabilities": _vulnerability_state(evidence)
+            if evidence.vulnerabilities is not None
+            else FamilyState("unknown", "release not served: no advisory lookup"),
         }
     return {
         "registry": FamilyState("evaluated"),

@@ -100,6 +100,13 @@ class LockedPackage:
     dependencies: tuple[LockEdge, ...] | None = None  # edges the format records
     attestation_identities: tuple[Mapping[str, str], ...] = ()
     groups: frozenset[str] = frozenset()  # groups the entry belongs to; empty: production
+    written: str = ""  # the name exactly as the input wrote it ("jeIlyfish"), if known
+    named_hashes: tuple[tuple[str, str], ...] = ()  # (file name, "sha256:hex") where known
+
+    @property
+    def shown_name(self) -> str:
+        """The name as written in the input (a homoglyph stays visible), else canonical."""
+        return self.written or self.name
 
     @property
     def display_version(self) -> str:
@@ -136,6 +143,7 @@ class Lock:
     default_groups: frozenset[str] = frozenset()  # PEP 751 `default-groups`
     members: tuple[NormalizedName, ...] = ()  # the project (workspace members): walk from here
     groups: tuple[str, ...] = ()  # every group and extra the input knows, for --groups/--extras
+    resolved_for: Mapping[str, str] | None = None  # a resolved input: the one environment
 
 
 # --- registry evidence ---------------------------------------------------------
@@ -253,10 +261,11 @@ def metadata_file(
     if not release:
         return None
 
-    def cost(file: DistFile) -> tuple[bool, bool, bool, bool, str]:
+    def cost(file: DistFile) -> tuple[bool, bool, bool, bool, bool, str]:
         return (
             bool(locked) and file.sha256 not in locked,
             not file.is_wheel,
+            file.filename.endswith(".egg"),  # an egg's PKG-INFO lists no dependencies
             not file.filename.endswith(_UNIVERSAL_TAGS),
             file.core_metadata is False,
             file.filename,
@@ -311,6 +320,7 @@ class ProjectInfo:
     roles: tuple[OwnerRole, ...] | None  # None: the index gave no ownership data
     organization: str | None
     latest_vulnerabilities: tuple[Mapping[str, object], ...]
+    download_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,6 +340,7 @@ class CoreMetadata:
     home_page: str | None
     project_urls: tuple[tuple[str, str], ...]
     dynamic: tuple[str, ...]
+    download_url: str | None = None
 
     @property
     def dependencies_known(self) -> bool:
@@ -352,6 +363,7 @@ class Advisory:
     fixed: tuple[str, ...]
     severity: str | None  # the advisory's own word (e.g. "HIGH"), when it gives one
     links: tuple[str, ...]
+    cvss: str | None = None  # its CVSS v3 vector, when it has one: severity is scored from it
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -435,6 +447,19 @@ class ReleaseContents:
 
 
 @dataclass(frozen=True, slots=True)
+class Lookalike:
+    """A popular project a package's name resembles, with who owns it: the evidence to
+    tell a squat from a sibling by the same people (`httpx2` by httpx's owners)."""
+
+    name: NormalizedName
+    rank: int
+    url: str
+    roles: tuple[OwnerRole, ...] | None  # None: not known (not fetched, or not served)
+    organization: str | None = None
+    reason: str | None = None  # why the owners are not known
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """Everything the registry told us about one locked package."""
 
@@ -449,6 +474,7 @@ class Evidence:
     previous_owners: OwnershipObservation | None = None  # the store's baseline observation
     inventory: Inventory | Unavailable | None = None  # the pinned release's wheel
     previous_inventory: Inventory | Unavailable | None = None  # the release before's wheel
+    lookalikes: tuple[Lookalike, ...] = ()  # popular projects the name resembles
 
     @property
     def release_files(self) -> tuple[DistFile, ...]:
@@ -499,6 +525,16 @@ class Deduction:
     severity: Severity
     points: float
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    """Positive evidence behind a package's standing: one component, 0-1, and what was
+    observed (see scanner/scoring.py)."""
+
+    component: str  # provenance, ownership, age, upkeep
+    value: float
+    observed: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -564,6 +600,7 @@ class PackageReport:
     # Who built it: each verified file of the pinned release and its publisher identity.
     publishers: tuple[tuple[str, Publisher], ...] = ()  # (filename, identity)
     contents: ReleaseContents | None = None  # what the pinned release's wheel installs
+    credits: tuple[Credit, ...] = ()  # the positive evidence its standing comes from
     # Its identity in the scan: the name, or `name@version` when the lock pins the
     # name at several versions (each is then a package of its own). "" = the name.
     key: str = ""

@@ -12,7 +12,9 @@ upload-time cutoff (`exclude_newer`) that makes a resolution reproducible.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
@@ -67,6 +69,9 @@ class ResolverOptions:
     exclude_newer: datetime | None = None
     prereleases: bool = False
     python_named: bool = True  # False: the input's markers may choose the Python
+    budget: float = 300.0  # seconds a resolution may take before it stops with an error
+    deadline: float | None = None  # time.monotonic() the budget runs out (set when it starts)
+    progress: Callable[[int, float], None] | None = None  # (candidates tried, seconds)
 
 
 def _identifier(name: str, extras: Iterable[str]) -> str:
@@ -79,8 +84,9 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
     source: MetadataSource
     options: ResolverOptions
     notes: list[str] = field(default_factory=list)
-    _pages: dict[str, ProjectFiles | Missing] = field(default_factory=dict)
+    _releases_of: dict[str, dict[Version, list[DistFile]]] = field(default_factory=dict)
     _deps: dict[tuple[str, Version], tuple[str, ...] | None] = field(default_factory=dict)
+    rounds: int = 0  # candidates tried, for progress and the bound
 
     def identify(self, requirement_or_candidate: Requirement | Candidate) -> str:
         if isinstance(requirement_or_candidate, Candidate):
@@ -96,11 +102,36 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         information: Any,
         backtrack_causes: Any,
     ) -> Any:
-        pinned = any(
-            any(s.operator in ("==", "===") for s in info.requirement.specifier)
-            for info in information[identifier]
-        )
-        return (not pinned, identifier)
+        """As pip orders them: pinned requirements first, then those named in the last
+        conflict (backtracking on them is what resolves it), then bounded ones."""
+        specifiers = [s for info in information[identifier] for s in info.requirement.specifier]
+        pinned = any(s.operator in ("==", "===") for s in specifiers)
+        upper = any(s.operator in ("<", "<=", "~=") for s in specifiers)
+        return (not pinned, identifier not in self._causes(backtrack_causes), not upper, identifier)
+
+    def narrow_requirement_selection(
+        self,
+        identifiers: Any,
+        resolutions: Any,
+        candidates: Any,
+        information: Any,
+        backtrack_causes: Any,
+    ) -> Any:
+        """After a conflict, work on what caused it first (resolvelib 1.1+, as pip does)."""
+        causes = self._causes(backtrack_causes)
+        if causes:
+            found = [i for i in identifiers if i in causes]
+            if found:
+                return found
+        return identifiers
+
+    def _causes(self, backtrack_causes: Any) -> set[str]:
+        found = set()
+        for cause in backtrack_causes:
+            found.add(self.identify(cause.requirement))
+            if cause.parent is not None:
+                found.add(cause.parent.identifier)
+        return found
 
     def find_matches(
         self,
@@ -155,9 +186,15 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         return deps
 
     def _releases(self, name: NormalizedName) -> dict[Version, list[DistFile]]:
-        page = self._pages.get(name)
-        if page is None:
-            page = self._pages[name] = self.source.files(name)
+        """A project's releases this resolution may pick from, read and filtered once: the
+        resolver asks for them on every backtrack (boto3 has thousands of files)."""
+        found = self._releases_of.get(name)
+        if found is None:
+            found = self._releases_of[name] = self._read_releases(name)
+        return found
+
+    def _read_releases(self, name: NormalizedName) -> dict[Version, list[DistFile]]:
+        page = self.source.files(name)
         if isinstance(page, Missing):
             return {}
         cutoff = self.options.exclude_newer
@@ -168,12 +205,8 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
                 continue
             if cutoff is not None and (file.upload_time is None or file.upload_time > cutoff):
                 continue
-            if file.requires_python:
-                try:
-                    if not SpecifierSet(file.requires_python).contains(python, prereleases=True):
-                        continue
-                except ValueError:
-                    pass
+            if file.requires_python and not _python_allowed(file.requires_python, python):
+                continue
             releases.setdefault(file.version, []).append(file)
         return releases
 
@@ -193,10 +226,46 @@ class _Provider(AbstractProvider[Requirement, Candidate, str]):
         return self._deps[key]
 
 
+@functools.lru_cache(maxsize=4096)
+def _python_allowed(requires_python: str, python: Version) -> bool:
+    try:
+        return SpecifierSet(requires_python).contains(python, prereleases=True)
+    except ValueError:
+        return True  # an unreadable Requires-Python does not hide a release
+
+
 def _pre_in(specifier: SpecifierSet) -> bool:
     return any(
         Version(s.version.rstrip(".*")).is_prerelease for s in specifier if s.version[0].isdigit()
     )
+
+
+class ResolutionTimeout(ResolutionError):
+    """The resolution ran past its budget: nothing more is tried."""
+
+
+class _Reporter(BaseReporter):  # type: ignore[type-arg]
+    """Counts the candidates tried, says so every few seconds, and stops a resolution
+    that runs past its budget with an error that says what to do."""
+
+    def __init__(self, options: ResolverOptions, started: float) -> None:
+        self.options = options
+        self.started = started
+        self.tried = 0
+        self.said = started
+
+    def pinning(self, candidate: Any) -> None:
+        self.tried += 1
+        now = time.monotonic()
+        if self.options.progress is not None and now - self.said >= 2.0:
+            self.said = now
+            self.options.progress(self.tried, now - self.started)
+        if self.options.deadline is not None and now > self.options.deadline:
+            raise ResolutionTimeout(
+                f"resolution did not finish within {self.options.budget:.0f} s "
+                f"({self.tried} candidates tried); pin the input (uv pip compile, pip-compile) "
+                "or narrow it (--exclude-newer, fewer extras)"
+            )
 
 
 def resolve(
@@ -210,7 +279,8 @@ def resolve(
         if marker_applies(str(r.marker) if r.marker else None, options.environment)
     ]
     try:
-        result = Resolver(provider, BaseReporter()).resolve(applicable, max_rounds=20000)
+        reporter = _Reporter(options, time.monotonic())
+        result = Resolver(provider, reporter).resolve(applicable, max_rounds=20000)
     except ResolutionImpossible as e:
         causes = "; ".join(
             f"{c.requirement} (from {c.parent.name if c.parent else 'the input'})"
@@ -276,6 +346,7 @@ def resolve_lock(
     from_index = [p for p in packages if p.source.from_index]
     requirements = [_requirement(p) for p in from_index]
     options, chosen = _environment_for(requirements, options)
+    options = replace(options, deadline=time.monotonic() + options.budget)
     left_out = [
         p.name
         for p, r in zip(from_index, requirements, strict=True)
@@ -284,6 +355,15 @@ def resolve_lock(
     unresolved: list[LockedPackage] = []
     try:
         pins, notes = resolve(requirements, source, options)
+    except ResolutionTimeout as e:
+        # Out of time: the input's own pins stay as written (their dependencies are not
+        # known), the rest is listed, not evaluated; the note says what to do.
+        pins, notes = {}, [str(e)]
+        unresolved = [p for p in from_index if p.version is None]
+        pinned_as_given = [p for p in from_index if p.version is not None]
+        return _resolved(
+            lock, options, pins, notes, chosen, [], packages, unresolved, pinned_as_given
+        )
     except ResolutionError as e:
         # One bad requirement must not sink the scan: keep what is pinned, resolve the
         # rest one by one, and leave what cannot be resolved listed (not evaluated).
@@ -291,6 +371,10 @@ def resolve_lock(
         for package, requirement in zip(from_index, requirements, strict=True):
             try:
                 found, more = resolve([requirement], source, options)
+            except ResolutionTimeout as out:
+                notes.append(str(out))
+                unresolved.append(package)
+                continue
             except ResolutionError as alone:
                 notes.append(f"{package.name}: {alone}")
                 unresolved.append(package)
@@ -298,6 +382,21 @@ def resolve_lock(
             notes += more
             for name, candidate in found.items():
                 pins.setdefault(name, candidate)
+    return _resolved(lock, options, pins, notes, chosen, left_out, packages, unresolved, [])
+
+
+def _resolved(
+    lock: Lock,
+    options: ResolverOptions,
+    pins: Mapping[NormalizedName, Candidate],
+    notes: Sequence[str],
+    chosen: Sequence[str],
+    left_out: Sequence[str],
+    packages: Sequence[LockedPackage],
+    unresolved: Sequence[LockedPackage],
+    pinned_as_given: Sequence[LockedPackage],
+) -> Lock:
+    """The resolved Lock: the pins, then what was not resolved, with notes saying why."""
     given = {p.name: p for p in packages}
     pinned = [
         LockedPackage(
@@ -308,12 +407,15 @@ def resolve_lock(
             file=given[c.name].file if c.name in given else lock.path,
             line=given[c.name].line if c.name in given else None,
             direct=c.name in given,
+            written=given[c.name].written if c.name in given else "",
         )
         for c in sorted(pins.values(), key=lambda c: c.name)
     ]
-    others = [p for p in packages if not p.source.from_index] + [
-        p for p in unresolved if p.name not in pins
-    ]
+    others = (
+        [p for p in packages if not p.source.from_index]
+        + [p for p in unresolved if p.name not in pins]
+        + list(pinned_as_given)
+    )
     cutoff = options.exclude_newer.isoformat() if options.exclude_newer else "none"
     said = [
         f"resolved {len(pins)} packages for {describe_environment(options.environment)} "
@@ -334,4 +436,5 @@ def resolve_lock(
         packages=tuple(pinned + others),
         notes=lock.notes + tuple(Diagnostic(lock.path, None, text) for text in said),
         has_direct_info=True,
+        resolved_for=dict(options.environment),
     )

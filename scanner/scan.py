@@ -18,6 +18,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from packaging.utils import NormalizedName
+
 from scanner import gitref, refdata, trust
 from scanner.allocator import return_large_blocks
 from scanner.baseline import diff_locks
@@ -34,6 +36,7 @@ from scanner.models import (
     ScanResult,
     SourceKind,
 )
+from scanner.names import lookalikes
 from scanner.options import ScanOptions
 from scanner.policy import Policy, find_policy, load_policy, policy_from_text, weakening
 from scanner.registry import ClientConfig, HttpClient
@@ -46,6 +49,7 @@ from scanner.resolve import describe_environment, marker_environment, target_env
 from scanner.resolver import ResolverOptions, resolve_lock
 from scanner.selection import Scope, Selection, select
 from scanner.signals import CATALOG, SignalContext
+from scanner.signals.names import TYPOSQUAT
 from scanner.store import Store
 from scanner.trust import TrustRecord
 from scanner.vulns import OsvDatabase
@@ -117,7 +121,9 @@ def scan(
             record=record,
             require_record=policy.require_record if policy else False,
         )
-    result = evaluate(lock, selection, evidence, scope.env, policy, context, baseline)
+    # a resolved input was pinned for one environment: its graph is that environment's
+    env = lock.resolved_for if lock.resolved_for is not None else scope.env
+    result = evaluate(lock, selection, evidence, env, policy, context, baseline)
     sources = tuple(f"vulnerability source {s.describe()}" for s in vuln_sources)
     return replace(
         result,
@@ -178,6 +184,19 @@ class IndexRouter:
         return self._others[location]
 
 
+LOOKALIKES_FETCHED = 3  # a name resembling more popular ones is a squat either way
+
+
+def resembles(package: LockedPackage) -> list[tuple[NormalizedName, int]]:
+    """The popular projects (data/top-pypi-packages.tsv) `package`'s name is one step
+    from, most popular first: whose owners the typosquat signal needs to see."""
+    popular = refdata.load().popular
+    if package.name in popular or len(package.name) < TYPOSQUAT.thresholds["min_length"]:
+        return []
+    found = lookalikes(package.name, popular, len(popular))
+    return [(m.target, m.rank) for m in found[:LOOKALIKES_FETCHED]]
+
+
 def _collect(
     index_for: Callable[[LockedPackage], Index],
     selection: Selection,
@@ -202,7 +221,11 @@ def _collect(
     with cache_only():
         for package in packages:
             try:
-                done(collect_evidence(index_for(package), package, vuln_sources, inventory))
+                done(
+                    collect_evidence(
+                        index_for(package), package, vuln_sources, inventory, resembles
+                    )
+                )
             except NeedsNetwork:
                 pending.append(package)
     if pending:
@@ -210,7 +233,7 @@ def _collect(
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
             waiting = {
-                pool.submit(collect_evidence, index_for(p), p, vuln_sources, inventory)
+                pool.submit(collect_evidence, index_for(p), p, vuln_sources, inventory, resembles)
                 for p in pending
             }
             while waiting:
@@ -282,7 +305,11 @@ def run(
             baseline=baseline,
             scope=scope,
             resolver=ResolverOptions(
-                env, options.exclude_newer, options.pre, python_named=bool(options.python_version)
+                env,
+                options.exclude_newer,
+                options.pre,
+                python_named=bool(options.python_version),
+                progress=_resolving(progress),
             )
             if options.resolve
             else None,
@@ -351,6 +378,15 @@ def _live_sources(options: ScanOptions, client: HttpClient) -> list[Vulnerabilit
         OsvSource(client, options.osv_url or DEFAULT_OSV, options.ttl),
         PyPIJsonSource(client, options.pypi_json_url or options.index_url),
     ]
+
+
+def _resolving(progress: Progress | None) -> Callable[[int, float], None] | None:
+    """The scan's progress, told of a resolution under way (total 0: not counted)."""
+    if progress is None:
+        return None
+    return lambda tried, seconds: progress(
+        tried, 0, f"resolving: {tried} candidates tried in {seconds:.0f} s"
+    )
 
 
 def _policy(options: ScanOptions, lock_dir: Path) -> Policy:

@@ -182,3 +182,39 @@ def test_unpinned_input_resolves_for_the_python_its_markers_name_most():
     assert notes and "4 of 4" in notes[0]
     named = ResolverOptions(target_environment("3.11.7", "linux"), python_named=True)
     assert _environment_for([Requirement(x) for x in lines], named) == (named, [])
+
+
+def test_a_resolution_stops_within_its_budget_with_an_error_that_says_what_to_do():
+    from scanner.models import Lock, LockedPackage
+    from scanner.resolver import resolve_lock
+
+    projects = {"good": {"1.0": (["dep"], {})}, "dep": {"1.0": ([], {})}}
+    packages = (
+        LockedPackage(canonicalize_name("good"), None, requirement="good"),
+        LockedPackage(canonicalize_name("pinned"), Version("2.0")),
+    )
+    lock = Lock(path="r.txt", format="requirements", packages=packages)
+    ticks = []
+    options = ResolverOptions(ENV, budget=-1.0, progress=lambda n, s: ticks.append(n))
+    resolved = resolve_lock(lock, FakeIndex(projects), options, packages)
+    versions = {p.name: p.version for p in resolved.packages}
+    assert versions == {"good": None, "pinned": Version("2.0")}  # nothing lost, nothing made up
+    (note,) = [str(n) for n in resolved.notes if "did not finish" in str(n)]
+    assert "pin the input" in note
+
+
+def test_the_resolver_reads_a_projects_releases_once():
+    from scanner.resolver import resolve
+
+    asked: list[str] = []
+
+    class Counting(FakeIndex):
+        def files(self, name):
+            asked.append(name)
+            return super().files(name)
+
+    projects = {"a": {"1.0": (["b>=1"], {}), "2.0": (["b>=2"], {})}, "b": {"1.0": ([], {})}}
+    index = Counting(projects)
+    pins, _ = resolve([Requirement("a")], index, ResolverOptions(ENV))
+    assert pins["a"].version == Version("1.0")  # 2.0 needs a b that does not exist
+    assert sorted(asked) == ["a", "b"]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from packaging.version import InvalidVersion, Version
 
@@ -70,6 +71,27 @@ def hash_string(value: object) -> str | None:
         if algorithm and digest and all(c in "0123456789abcdefABCDEF" for c in digest):
             return f"{algorithm.lower()}:{digest.lower()}"
     return None
+
+
+def named_hashes(artifacts: Iterable[object]) -> tuple[tuple[str, str], ...]:
+    """(file name, 'sha256:hex') for each artifact table that names its file (`file`,
+    `name`, or the last part of its `url`/`path`) and gives a sha256: what lets a
+    mismatch tell a replaced file (same name, other bytes) from one no longer served."""
+    found = []
+    for artifact in artifacts:
+        table = as_table(artifact)
+        where = as_str(table.get("file")) or as_str(table.get("name"))
+        if where is None:
+            location = as_str(table.get("url")) or as_str(table.get("path")) or ""
+            where = unquote(urlsplit(location).path.rpartition("/")[2]) or None
+        digests = [hash_string(table.get("hash"))]
+        digests += [
+            f"{a.lower()}:{str(d).lower()}" for a, d in as_table(table.get("hashes")).items()
+        ]
+        for digest in digests:
+            if where and digest and digest.startswith("sha256:"):
+                found.append((where, digest))
+    return tuple(sorted(set(found)))
 
 
 def name_and_version(

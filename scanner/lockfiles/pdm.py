@@ -18,6 +18,7 @@ from scanner.lockfiles.common import (
     hash_string,
     index_source,
     name_and_version,
+    named_hashes,
     table_lines,
 )
 from scanner.lockfiles.toml import load_toml
@@ -105,9 +106,11 @@ def _package(
         )
     return LockedPackage(
         name=canonicalize_name(name),
+        written=str(name),
         version=version,
         source=_source(raw),
         hashes=frozenset(h for h in (hash_string(as_table(f).get("hash")) for f in files) if h),
+        named_hashes=named_hashes(files),
         marker=as_str(raw.get("marker")),
         line=line,
         file=path,

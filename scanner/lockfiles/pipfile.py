@@ -100,6 +100,7 @@ def _package(
         source = index_source(sources.get(str(raw.get("index", "pypi"))))
     return LockedPackage(
         name=canonicalize_name(name),
+        written=str(name),
         version=version,
         source=source,
         hashes=frozenset(h for h in map(hash_string, as_list(raw.get("hashes"))) if h),

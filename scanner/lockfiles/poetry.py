@@ -22,6 +22,7 @@ from scanner.lockfiles.common import (
     as_table,
     hash_string,
     index_source,
+    named_hashes,
     table_lines,
 )
 from scanner.lockfiles.toml import load_toml
@@ -121,9 +122,11 @@ def _package(
     marker = raw.get("markers")
     return LockedPackage(
         name=canonicalize_name(name),
+        written=str(name),
         version=version,
         source=_source(as_table(raw.get("source"))),
         hashes=frozenset(hashes),
+        named_hashes=named_hashes(files),
         marker=marker if isinstance(marker, str) else None,
         line=line,
         file=path,

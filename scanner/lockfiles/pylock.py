@@ -18,7 +18,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from scanner.errors import InputError
-from scanner.lockfiles.common import PUBLIC_FILE_HOSTS, PUBLIC_INDEXES, table_lines
+from scanner.lockfiles.common import PUBLIC_FILE_HOSTS, PUBLIC_INDEXES, named_hashes, table_lines
 from scanner.lockfiles.toml import load_toml
 from scanner.models import Diagnostic, Lock, LockedPackage, PackageSource, SourceKind
 from scanner.text import excerpt
@@ -89,9 +89,11 @@ def _package(
     identities = raw.get("attestation-identities") or ()
     return LockedPackage(
         name=canonicalize_name(name),
+        written=name,
         version=version,
         source=_source(raw),
         hashes=frozenset(_hashes(raw)),
+        named_hashes=named_hashes([raw.get("sdist"), *(raw.get("wheels") or [])]),
         marker=marker if isinstance(marker, str) else None,
         line=line,
         file=path,

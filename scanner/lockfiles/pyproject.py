@@ -71,6 +71,7 @@ def parse_pyproject(text: str, path: str) -> Lock:
         source = PackageSource(SourceKind.URL, requirement.url) if requirement.url else INDEX_SOURCE
         packages[f"{name}:{group}"] = LockedPackage(
             name=name,
+            written=requirement.name,
             version=pinned_version(requirement) if not requirement.url else None,
             extras=frozenset(requirement.extras),
             marker=str(requirement.marker) if requirement.marker else None,

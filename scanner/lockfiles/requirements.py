@@ -285,6 +285,7 @@ def _requirement_line(
         return None
     return LockedPackage(
         name=canonicalize_name(requirement.name),
+        written=requirement.name,
         version=version,
         hashes=frozenset(hashes),
         extras=frozenset(canonicalize_name(e) for e in requirement.extras),

@@ -20,6 +20,7 @@ from scanner.lockfiles.common import (
     hash_string,
     index_source,
     name_and_version,
+    named_hashes,
     table_lines,
 )
 from scanner.lockfiles.toml import load_toml
@@ -80,9 +81,11 @@ def _package(
         edges += _edges(deps, str(group), key, line, problems)
     return LockedPackage(
         name=canonicalize_name(name),
+        written=str(name),
         version=version,
         source=source,
         hashes=frozenset(h for h in map(hash_string, hashes) if h),
+        named_hashes=named_hashes([raw.get("sdist"), *as_list(raw.get("wheels"))]),
         line=line,
         file=path,
         requirement=kind,

@@ -6,7 +6,7 @@ past this point and never read as clean.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -18,6 +18,7 @@ from scanner.models import (
     DistFile,
     Evidence,
     LockedPackage,
+    Lookalike,
     Missing,
     ProjectFiles,
     ProjectInfo,
@@ -45,7 +46,10 @@ def collect_evidence(
     package: LockedPackage,
     vuln_sources: Sequence[VulnerabilitySource] = (),
     inventory: bool = True,
+    resembles: Callable[[LockedPackage], Sequence[tuple[NormalizedName, int]]] | None = None,
 ) -> Evidence:
+    """What the index says of `package`; with `resembles`, also who owns the popular
+    projects its name resembles (asked only for the rare name that resembles one)."""
     if not package.source.from_index:
         reason = f"installed from a {package.source.kind.value}, not from an index"
         return Evidence(package, Unavailable(reason), Unavailable(reason), None)
@@ -79,8 +83,11 @@ def collect_evidence(
     emails: tuple[ReleaseEmails, ...] = ()
     provenance = None
     earlier: tuple[ReleaseProvenance, ...] = ()
-    if evidence.release_files and package.version is not None:
+    if package.version is not None and isinstance(files, ProjectFiles):
+        # asked even for a release the index no longer serves: a removed release is
+        # often a malicious one, and the advisory databases say so (ctx 0.2.6)
         vulnerabilities = query_vulnerabilities(vuln_sources, package.name, package.version)
+    if evidence.release_files and package.version is not None:
         assert isinstance(files, ProjectFiles)
         provenance = release_provenance(index, files, package.version, evidence.release_files)
         earlier = earlier_provenance(index, files, package.version)
@@ -101,7 +108,20 @@ def collect_evidence(
         emails,
         inventory=current,
         previous_inventory=previous,
+        lookalikes=tuple(_lookalike(index, n, r) for n, r in resembles(package))
+        if resembles is not None
+        else (),
     )
+
+
+def _lookalike(index: Index, name: NormalizedName, rank: int) -> Lookalike:
+    try:
+        project = index.project(name)
+    except FetchError as e:
+        return Lookalike(name, rank, e.url or index.project_url(name), None, reason=e.reason)
+    if isinstance(project, ProjectInfo):
+        return Lookalike(name, rank, project.url, project.roles, project.organization)
+    return Lookalike(name, rank, project.url, None, reason="the index does not know it")
 
 
 def addresses(metadata: CoreMetadata) -> frozenset[str]:

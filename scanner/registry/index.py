@@ -468,6 +468,7 @@ def parse_project(response: Response) -> ProjectInfo:
         summary=_str(info.get("summary")),
         project_urls=_pairs(info.get("project_urls")),
         home_page=_str(info.get("home_page")),
+        download_url=_str(info.get("download_url")),
         author_email=_str(info.get("author_email")),
         maintainer_email=_str(info.get("maintainer_email")),
         classifiers=tuple(c for c in _list(info.get("classifiers")) if isinstance(c, str)),

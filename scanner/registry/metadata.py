@@ -134,6 +134,7 @@ def parse_metadata(
         home_page=one("Home-page"),
         project_urls=tuple(urls),
         dynamic=many("Dynamic"),
+        download_url=one("Download-URL"),
     )
 
 
@@ -238,8 +239,9 @@ def _sdist_metadata(client: HttpClient, file: DistFile) -> bytes:
 
 
 def read_sdist_pkg_info(data: bytes, filename: str) -> bytes:
-    """`<top>/PKG-INFO` of an sdist held in memory (tar or zip), without extracting."""
-    if filename.endswith(".zip"):
+    """`<top>/PKG-INFO` of an sdist held in memory (tar or zip), without extracting; an
+    `.egg` is a zip too (`EGG-INFO/PKG-INFO`). A zip is told by its bytes, not its name."""
+    if filename.endswith((".zip", ".egg")) or data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 infos = [i for i in archive.infolist() if _is_top_pkg_info(i.filename)]

@@ -27,6 +27,14 @@ def render_explanation(report: dict[str, Any], name: str) -> str:
         lines.append(f"  not evaluated: {inert(package['not_evaluated_reason'], 400)}")
     else:
         lines.append(f"  score {package['score']:.1f} / 10, confidence {package['confidence']:.0%}")
+        if package.get("credits"):
+            lines.append(
+                f"  standing {package['standing']:.1f}, from what was observed "
+                "(component: value x weight):"
+            )
+            for credit in package["credits"]:
+                part = f"{credit['component']:<10} {credit['value']:.2f} x {credit['weight']:g}"
+                lines.append(f"    + {part}: {inert(credit['observed'], 200)}")
     for deduction, finding in zip(package["deductions"], package["findings"], strict=False):
         lines.append(
             f"  -{deduction['points']:<4} {finding['severity']:<8} {finding['signal']}: "

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from scanner.models import Finding, PackageReport, ScanResult
+from scanner.scoring import COMPONENTS, standing
 from scanner.text import bounded
 
 SCHEMA_VERSION = "1.0"
@@ -158,6 +159,16 @@ def _package(p: PackageReport) -> dict[str, Any]:
         "urls": dict(p.urls),
         "dependencies": list(p.dependencies),
         "dependents": list(p.dependents),
+        "standing": standing(p.credits),
+        "credits": [
+            {
+                "component": c.component,
+                "value": c.value,
+                "weight": COMPONENTS[c.component],
+                "observed": c.observed,
+            }
+            for c in p.credits
+        ],
         "deductions": [
             {"signal": d.signal, "severity": d.severity.label, "points": d.points}
             for d in p.deductions

@@ -8,6 +8,7 @@ from scanner.models import Evidence, Finding
 from scanner.signals.contents import COMMAND_SHADOWING, MODULE_SHADOWING, NEW_BINARY, STARTUP_HOOK
 from scanner.signals.inputs import EXTRA_INDEX, INDEX_ADDED
 from scanner.signals.integrity import (
+    FILE_NOT_SERVED,
     HASH_MISMATCH,
     METADATA_MISMATCH,
     NOT_FROM_INDEX,
@@ -48,6 +49,7 @@ from scanner.signals.vulnerabilities import KNOWN_VULNERABILITY, MALICIOUS_PACKA
 CATALOG: tuple[Signal, ...] = (
     # integrity
     HASH_MISMATCH,
+    FILE_NOT_SERVED,
     METADATA_MISMATCH,
     NOT_ON_INDEX,
     NOT_FROM_INDEX,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
 from scanner.models import (
     Evidence,
@@ -21,8 +22,11 @@ def _not_on_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Ite
     if isinstance(files, Missing):
         yield signal.finding(
             evidence,
-            f"'{evidence.package.name}' does not exist on the index",
+            f"'{evidence.package.shown_name}' does not exist on the index: a name that "
+            "was removed (often a malicious one) or never published, which anyone may "
+            "register next (dependency confusion)",
             url=files.url,
+            written=evidence.package.shown_name,
         )
         return
     version = evidence.package.version
@@ -33,27 +37,108 @@ def _not_on_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Ite
         yield signal.finding(
             evidence,
             f"release {version} is not served by the index"
-            + (" (listed, but with no files)" if listed else ""),
+            + (" (listed, but with no files)" if listed else "")
+            + ": a pinned release that disappears was removed by its maintainers or the "
+            "index, often after a compromise; look for an advisory or incident report",
             url=files.url,
             versions_served=len(files.versions),
             newest_versions=list(files.versions[-5:]),
         )
 
 
-def _hash_mismatch(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+def _unmatched(evidence: Evidence) -> tuple[list[str], list[tuple[str, str, str]], list[str]]:
+    """The lock's sha256 digests the index does not serve, split three ways:
+    (replaced: same file name, other digest -> [(file, locked, served)]),
+    (gone: a named file the index no longer serves), (unnamed: a bare digest)."""
     locked = evidence.package.sha256s()
-    files = evidence.release_files
-    if not locked or not files or evidence.package.source.kind is not SourceKind.INDEX:
-        return  # hashes of another index's builds say nothing about this index's files
-    served = {f.sha256 for f in files if f.sha256}
-    unmatched = sorted(locked - served)
-    if unmatched:
+    served = {f.sha256 for f in evidence.release_files if f.sha256}
+    by_name = {f.filename: f.sha256 for f in evidence.release_files if f.sha256}
+    names = {digest.split(":", 1)[1]: name for name, digest in evidence.package.named_hashes}
+    replaced, gone, unnamed = [], [], []
+    for digest in sorted(locked - served):
+        name = names.get(digest)
+        if name is None:
+            unnamed.append(digest)
+        elif name in by_name:
+            replaced.append((name, digest, by_name[name]))
+        else:
+            gone.append(name)
+    return unnamed, replaced, gone
+
+
+def _suspect(locked: AbstractSet[str], served: AbstractSet[str]) -> bool:
+    """Bare digests that do not match: a replaced file unless the index serves nothing
+    the lock does not know (then files were only removed). Nothing matching at all is
+    what pip refuses to install."""
+    return not locked & served or bool(served - locked)
+
+
+def _checked(evidence: Evidence) -> bool:
+    return bool(
+        evidence.package.sha256s()
+        and evidence.release_files
+        and evidence.package.source.kind is SourceKind.INDEX
+    )  # hashes of another index's builds say nothing about this index's files
+
+
+def _hash_mismatch(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    """Critical when the index serves a file the lock names with other bytes, or when no
+    digest of the lock matches anything served (pip would refuse the install; the file
+    was replaced or the lock edited). A lock digest for a file the index merely no
+    longer serves is `file-not-served`."""
+    if not _checked(evidence):
+        return
+    unnamed, replaced, _ = _unmatched(evidence)
+    locked = evidence.package.sha256s()
+    served = {f.sha256 for f in evidence.release_files if f.sha256}
+    nothing_matches = not locked & served
+    where = f"{evidence.package.file}:{evidence.package.line}"
+    package = f"{evidence.package.name} {evidence.package.version}"
+    if replaced:
+        name, was, now = replaced[0]
         yield signal.finding(
             evidence,
-            f"{len(unmatched)} of {len(locked)} sha256 hashes in the lock match no file "
-            f"of {evidence.package.name} {evidence.package.version} on the index",
-            unmatched=list(unmatched),
-            served={f.filename: f.sha256 for f in files},
+            f"the index serves {name} with sha256 {now[:16]}..., the lock says {was[:16]}...: "
+            f"the file was replaced after the lock was made"
+            + (f" ({len(replaced)} files)" if len(replaced) > 1 else ""),
+            replaced=[{"file": n, "locked": w, "served": s} for n, w, s in replaced],
+            lock=where,
+        )
+    elif unnamed and _suspect(locked, served):
+        yield signal.finding(
+            evidence,
+            (
+                f"none of the {len(locked)} sha256 hashes in the lock matches a file of {package}"
+                if nothing_matches
+                else f"{len(unnamed)} of {len(locked)} sha256 hashes in the lock match no file "
+                f"of {package}, while the index serves files the lock does not know"
+            )
+            + " on the index: files were replaced, or the lock edited",
+            unmatched=unnamed,
+            served={f.filename: f.sha256 for f in evidence.release_files},
+            lock=where,
+        )
+
+
+def _file_not_served(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
+    if not _checked(evidence):
+        return
+    unnamed, replaced, gone = _unmatched(evidence)
+    locked = evidence.package.sha256s()
+    served = {f.sha256 for f in evidence.release_files if f.sha256}
+    if replaced or (unnamed and _suspect(locked, served)):
+        return  # hash-mismatch says it
+    if gone or unnamed:
+        what = ", ".join(gone[:3]) + (" ..." if len(gone) > 3 else "") if gone else None
+        count = len(gone) + len(unnamed)
+        yield signal.finding(
+            evidence,
+            f"{count} file(s) the lock vouches for are no longer served by the index"
+            + (f" ({what})" if what else "")
+            + "; the others match: removed after upload, often a broken build",
+            files=gone,
+            unmatched=unnamed,
+            served={f.filename: f.sha256 for f in evidence.release_files},
             lock=f"{evidence.package.file}:{evidence.package.line}",
         )
 
@@ -133,9 +218,18 @@ HASH_MISMATCH = Signal(
     title="Lock hash matches no file",
     severity=Severity.CRITICAL,
     family="integrity",
-    rationale="The lock vouches for bytes the index does not serve: the file was replaced, "
-    "or the lock was edited.",
+    rationale="The index serves a file the lock names with other bytes, or nothing the lock "
+    "vouches for: the file was replaced, or the lock was edited.",
     check=_hash_mismatch,
+)
+FILE_NOT_SERVED = Signal(
+    id="file-not-served",
+    title="Locked file no longer served",
+    severity=Severity.MEDIUM,
+    family="integrity",
+    rationale="The lock vouches for a file the index removed, while the release's other files "
+    "match: usually a broken build taken down, sometimes a file pulled after a compromise.",
+    check=_file_not_served,
 )
 NOT_FROM_INDEX = Signal(
     id="not-from-index",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time
 
 from scanner.models import (
     CoreMetadata,
@@ -16,7 +16,7 @@ from scanner.models import (
     Severity,
     email_addresses,
 )
-from scanner.signals.history import release_dates
+from scanner.signals.history import pinned_release, release_dates
 from scanner.signals.interface import Signal, SignalContext
 from scanner.signals.trust import record_email_changed
 
@@ -56,6 +56,7 @@ class _Baseline:
     label: str  # "the trust record (FILE, approved DATE)" / "the scan of DATE"
     observed: dict[str, EvidenceValue]
     reviewed: bool = False  # the record: a reviewer approved exactly these roles
+    since: datetime | None = None  # when these roles were seen: a new one appeared after
 
 
 def _baseline(evidence: Evidence, ctx: SignalContext) -> _Baseline | None:
@@ -72,6 +73,7 @@ def _baseline(evidence: Evidence, ctx: SignalContext) -> _Baseline | None:
                 "recorded_maintainers": list(entry.maintainers),
             },
             reviewed=True,
+            since=datetime.combine(entry.start, time(), UTC) if entry.start else None,
         )
     before = evidence.previous_owners
     if before is None:
@@ -84,7 +86,16 @@ def _baseline(evidence: Evidence, ctx: SignalContext) -> _Baseline | None:
             "previous_observed_at": before.observed_at,
             "previous_roles": [{"user": r.user, "role": r.role} for r in before.roles],
         },
+        since=_moment(before.observed_at),
     )
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _current(evidence: Evidence) -> ProjectInfo | None:
@@ -97,21 +108,24 @@ def _owner_added(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iter
     if project is None or baseline is None or _replaced(project, baseline):
         return  # owners-replaced reports the whole event once
     newest = _newest_upload(evidence)
-    window = ctx.threshold(signal, "days")
     for role in project.roles or ():
         if (role.user, role.role) in baseline.roles:
             continue
-        recent = newest is not None and (ctx.now - newest[1]).total_seconds() <= window * 86400
+        # The account appeared after `since`; a release uploaded after that may be theirs.
+        released_since = (
+            newest is not None and baseline.since is not None and newest[1] > baseline.since
+        )
         yield signal.finding(
             evidence,
             f"{role.user} holds the {role.role} role, which {baseline.label} did not show"
             + (
-                f"; the newest release, {newest[0]}, is {_ago(ctx, newest[1])}"
-                if recent and newest
-                else ""
+                f"; a release came since: {newest[0]}, {_ago(ctx, newest[1])}"
+                if released_since and newest
+                else "; no release has come since"
             ),
             # against a reviewed record, any new publisher is gated until reviewed
-            severity=signal.severity if recent or baseline.reviewed else Severity.MEDIUM,
+            severity=signal.severity if released_since or baseline.reviewed else Severity.MEDIUM,
+            released_since=released_since,
             user=role.user,
             role=role.role,
             observed_at=ctx.now.isoformat(),
@@ -164,17 +178,48 @@ def _maintainer_email_changed(
         return
     domains_before = {a.rpartition("@")[2] for a in before}
     domains_now = {a.rpartition("@")[2] for a in current}
+    new_domain = not domains_now & domains_before
+    # Addresses change for dull reasons (a new job, a project address): low, unless the
+    # domain is new and the release is recent or the owners changed too.
+    corroborated = [
+        why
+        for why, holds in (
+            ("the release is recent", _recent_release(evidence, ctx, 90)),
+            ("the owners changed since the last scan", _owners_changed(evidence)),
+        )
+        if holds and new_domain
+    ]
     yield signal.finding(
         evidence,
         f"{evidence.package.version} names {', '.join(sorted(current))}; the "
         f"{len(earlier)} release(s) before it named {', '.join(sorted(before))}"
-        + ("" if domains_now & domains_before else " (a different domain)"),
+        + (" (a different domain)" if new_domain else "")
+        + (f"; {' and '.join(corroborated)}" if corroborated else ""),
+        severity=Severity.MEDIUM if corroborated else Severity.LOW,
+        corroborated_by=corroborated,
         addresses=sorted(current),
         earlier={
             e.version: sorted(email_addresses(e.author_email, e.maintainer_email)) for e in earlier
         },
         sources=[metadata.source_url, *(e.source_url for e in earlier)],
     )
+
+
+def _recent_release(evidence: Evidence, ctx: SignalContext, days: float) -> bool:
+    found = pinned_release(evidence)
+    if found is None:
+        return False
+    uploads = [f.upload_time for f in found[2] if f.upload_time]
+    return bool(uploads) and (ctx.now - min(uploads)).total_seconds() <= days * 86400
+
+
+def _owners_changed(evidence: Evidence) -> bool:
+    project, before = _current(evidence), evidence.previous_owners
+    if project is None or before is None:
+        return False
+    return {(r.user, r.role) for r in project.roles or ()} != {
+        (r.user, r.role) for r in before.roles
+    }
 
 
 def _newest_upload(evidence: Evidence) -> tuple[str, datetime] | None:
@@ -198,10 +243,10 @@ OWNER_ADDED = Signal(
     title="Owner or maintainer added",
     severity=Severity.HIGH,
     family="maintainers",
-    rationale="A new account that can publish, shortly before a release, is how account "
-    "takeovers and quiet transfers begin. High within the window before the newest release.",
+    rationale="A new account that can publish, and a release since it appeared, is how "
+    "account takeovers and quiet transfers begin. High once a release came after the account "
+    "appeared (or against a reviewed trust record); medium while none has.",
     check=_owner_added,
-    thresholds={"days": 30},
 )
 OWNERS_REPLACED = Signal(
     id="owners-replaced",
@@ -214,9 +259,10 @@ OWNERS_REPLACED = Signal(
 MAINTAINER_EMAIL_CHANGED = Signal(
     id="maintainer-email-changed",
     title="Maintainer e-mail changed",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     family="maintainers",
     rationale="A release whose author or maintainer address appears in none of the earlier "
-    "releases may come from someone else.",
+    "releases may come from someone else. Addresses change for dull reasons too: low, and "
+    "medium only when the domain is new and the release is recent or the owners changed.",
     check=_maintainer_email_changed,
 )

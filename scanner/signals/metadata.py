@@ -41,19 +41,18 @@ _PLACEHOLDER_DOMAINS = frozenset(
 
 
 def urls_of(evidence: Evidence) -> list[tuple[str, str]]:
-    """(label, url) pairs from core metadata, else from the project JSON."""
+    """(label, url) pairs the release and the project give: every Project-URL, the
+    Home-page and the Download-URL, from core metadata and from the project JSON."""
     metadata = evidence.metadata if isinstance(evidence.metadata, CoreMetadata) else None
     project = evidence.project if isinstance(evidence.project, ProjectInfo) else None
     pairs: list[tuple[str, str]] = []
-    if metadata is not None:
-        pairs += list(metadata.project_urls)
-        if metadata.home_page:
-            pairs.append(("Home-page", metadata.home_page))
-    elif project is not None:
-        pairs += list(project.project_urls)
-        if project.home_page:
-            pairs.append(("Home-page", project.home_page))
-    return pairs
+    for source in (metadata, project):
+        if source is None:
+            continue
+        pairs += list(source.project_urls)
+        pairs += [("Home-page", source.home_page)] if source.home_page else []
+        pairs += [("Download-URL", source.download_url)] if source.download_url else []
+    return list(dict.fromkeys(pairs))
 
 
 def source_repositories(pairs: list[tuple[str, str]]) -> list[str]:

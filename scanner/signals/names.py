@@ -1,96 +1,155 @@
-"""Names: typosquats of popular projects."""
+"""Names: typosquats of popular projects.
+
+A name one step from a popular one is a typosquat only when nothing else explains
+it. Not one when the same people own both (`httpx2`, published by the owners of
+`httpx`), when it is a version or variant sibling (`-cu11` / `-cu12`, a trailing
+`2`), or when the project is established itself (years of releases). High only
+when something corroborates it: the name is not on the index (removed, as
+malicious names are), the project is young, or it has one or two releases.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from datetime import datetime
 
-from packaging.utils import NormalizedName
-
-from scanner.models import Evidence, Finding, Severity
+from scanner.models import (
+    Evidence,
+    Finding,
+    Lookalike,
+    Missing,
+    ProjectFiles,
+    ProjectInfo,
+    Severity,
+)
+from scanner.names import describe, lookalikes
+from scanner.signals.history import release_dates
 from scanner.signals.interface import Signal, SignalContext
 
-_AFFIXES = ("python-", "python3-", "py-", "py3-", "-python", "-python3", "-py", "-py3")
-
-
-def damerau_one(a: str, b: str) -> str | None:
-    """How `a` differs from `b` when it is one edit or one adjacent swap away, else None."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return None
-    if len(a) == len(b):
-        diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diffs) == 1:
-            return f"substitutes {b[diffs[0]]!r} with {a[diffs[0]]!r}"
-        if (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and (a[diffs[1]] == b[diffs[0]])
-        ):
-            return f"swaps {b[diffs[0] : diffs[1] + 1]!r}"
-        return None
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    for i in range(len(long_)):
-        if long_[:i] + long_[i + 1 :] == short:
-            verb = "drops" if a is short else "adds"
-            return f"{verb} {long_[i]!r}"
-    return None
-
-
-_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"  # of canonical names
-
-
-def one_edit(name: str) -> set[str]:
-    """Every string one deletion, insertion, substitution or adjacent swap from `name`
-    (over the alphabet of canonical names): ~75 per character, cheap to look up, where
-    indexing thousands of popular names would cost more than the scan it serves."""
-    splits = [(name[:i], name[i:]) for i in range(len(name) + 1)]
-    edits = {a + b[1:] for a, b in splits if b}
-    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    edits |= {a + c + b[1:] for a, b in splits if b for c in _ALPHABET}
-    edits |= {a + c + b for a, b in splits for c in _ALPHABET}
-    edits.discard(name)
-    return edits
-
-
-def near_popular(
-    name: NormalizedName, popular: Mapping[NormalizedName, int], top: int
-) -> list[tuple[str, str, int]]:
-    """(popular name, how it differs, its rank) for popular names one step from `name`."""
-    matches = []
-    for target in sorted(one_edit(name)):
-        rank = popular.get(target)  # type: ignore[call-overload]
-        if rank is not None and rank <= top:
-            how = damerau_one(name, target)
-            if how is not None:
-                matches.append((target, how, rank))
-    for affix in _AFFIXES:
-        for stripped in (name.removeprefix(affix), name.removesuffix(affix)):
-            for other in (stripped, *(a.strip("-") + "-" + stripped for a in _AFFIXES[:4])):
-                rank = popular.get(other)  # type: ignore[call-overload]
-                if stripped != name and other != name and rank is not None and rank <= top:
-                    matches.append((other, f"is {other!r} with a py/python affix changed", rank))
-    unique = {m[0]: m for m in matches}
-    return sorted(unique.values(), key=lambda m: m[2])
+DAY = 86400.0
 
 
 def _typosquat(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
     if ctx.reference is None:
         return
-    name = evidence.package.name
+    package = evidence.package
     popular = ctx.reference.popular
-    if name in popular or len(name) < ctx.threshold(signal, "min_length"):
+    if package.name in popular or len(package.name) < ctx.threshold(signal, "min_length"):
         return
-    matches = near_popular(name, popular, int(ctx.threshold(signal, "top")))
-    if matches:
-        target, how, rank = matches[0]
-        yield signal.finding(
-            evidence,
-            f"'{name}' {how} of '{target}', the #{rank} most downloaded project",
-            popular=target,
-            popular_rank=rank,
-            difference=how,
-            others=[m[0] for m in matches[1:5]],
-        )
+    matches = [
+        m
+        for m in lookalikes(package.name, popular, int(ctx.threshold(signal, "top")))
+        if not m.difference.sibling(package.name)
+    ]
+    if not matches:
+        return
+    known = {look.name: look for look in evidence.lookalikes}
+    shared = [m for m in matches if _shared_owners(evidence, known.get(m.target))]
+    if shared:
+        return  # the same people publish both: a fork or a sibling, not a squat
+    history = _history(evidence, ctx)
+    if history.established(ctx.threshold(signal, "established_years")):
+        return
+    match = matches[0]
+    corroborated = history.corroboration(
+        ctx.threshold(signal, "young_days"), ctx.threshold(signal, "few_releases")
+    )
+    target = known.get(match.target)
+    yield signal.finding(
+        evidence,
+        f"{describe(package.shown_name, package.name, match)}; '{match.target}' is the "
+        f"#{match.rank} most downloaded project"
+        + (f", and {' and '.join(corroborated)}" if corroborated else "")
+        + ("" if corroborated else " (nothing else corroborates it: medium)"),
+        severity=signal.severity if corroborated else Severity.MEDIUM,
+        written=package.shown_name,
+        popular=match.target,
+        popular_rank=match.rank,
+        difference=match.difference.kind,
+        corroborated_by=corroborated,
+        **history.observed(),
+        **_owners(evidence, target),
+        others=[m.target for m in matches[1:5]],
+    )
+
+
+def _owners_of(project: ProjectInfo | Lookalike | None) -> tuple[set[str], str | None] | None:
+    if project is None or project.roles is None:
+        return None
+    return {r.user.lower() for r in project.roles}, project.organization
+
+
+def _shared_owners(evidence: Evidence, target: Lookalike | None) -> bool:
+    """Whether an account or the organization owning the package also owns `target`."""
+    project = evidence.project if isinstance(evidence.project, ProjectInfo) else None
+    ours, theirs = _owners_of(project), _owners_of(target)
+    if ours is None or theirs is None:
+        return False
+    users, organization = ours
+    their_users, their_organization = theirs
+    return bool(users & their_users) or (
+        organization is not None and organization == their_organization
+    )
+
+
+def _owners(evidence: Evidence, target: Lookalike | None) -> dict[str, object]:
+    """Both projects' owners, for the reviewer who dismisses or confirms the finding."""
+    project = evidence.project if isinstance(evidence.project, ProjectInfo) else None
+    return {
+        "owners": sorted(r.user for r in project.roles)
+        if project is not None and project.roles is not None
+        else None,
+        "organization": project.organization if project is not None else None,
+        "popular_owners": sorted(r.user for r in target.roles)
+        if target is not None and target.roles is not None
+        else None,
+        "popular_organization": target.organization if target is not None else None,
+        "popular_url": target.url if target is not None else None,
+    }
+
+
+class _History:
+    """What the index shows of the package's own past."""
+
+    def __init__(self, missing: bool, first: datetime | None, releases: int, age: float) -> None:
+        self.missing = missing
+        self.first = first
+        self.releases = releases
+        self.age_days = age
+
+    def established(self, years: float) -> bool:
+        """Years of releases: a project that old is not a squat waiting for a typo."""
+        return not self.missing and self.age_days >= years * 365.25 and self.releases >= 5
+
+    def corroboration(self, young_days: float, few: float) -> list[str]:
+        if self.missing:
+            return ["it does not exist on the index (removed, or never published)"]
+        found = []
+        if self.first is not None and self.age_days < young_days:
+            found.append(f"it is {self.age_days:.0f} days old")
+        if self.releases and self.releases <= few:
+            found.append(f"it has {self.releases} release{'s' * (self.releases != 1)}")
+        return found
+
+    def observed(self) -> dict[str, object]:
+        return {
+            "on_index": not self.missing,
+            "first_upload": self.first.isoformat() if self.first else None,
+            "age_days": round(self.age_days) if self.first else None,
+            "releases": self.releases,
+        }
+
+
+def _history(evidence: Evidence, ctx: SignalContext) -> _History:
+    files = evidence.files
+    if isinstance(files, Missing):
+        return _History(True, None, 0, 0.0)
+    if not isinstance(files, ProjectFiles):
+        return _History(False, None, 0, 0.0)
+    dates = release_dates(files)
+    first = min(dates.values()) if dates else None
+    age = (ctx.now - first).total_seconds() / DAY if first else 0.0
+    return _History(False, first, len(files.releases) or len(dates), age)
 
 
 TYPOSQUAT = Signal(
@@ -98,8 +157,16 @@ TYPOSQUAT = Signal(
     title="Typosquat of a popular name",
     severity=Severity.HIGH,
     family="names",
-    rationale="One edit from a popular name, and not popular itself: the classic shape of a "
-    "typosquat waiting for a slip of the keyboard.",
+    rationale="One edit from a popular name, not popular itself, not published by the same "
+    "owners, not a version sibling and not established: the shape of a typosquat waiting for "
+    "a slip of the keyboard. High when the name is gone from the index, young, or has one or "
+    "two releases; medium otherwise.",
     check=_typosquat,
-    thresholds={"top": 5000, "min_length": 4},
+    thresholds={
+        "top": 5000,
+        "min_length": 4,
+        "established_years": 3,
+        "young_days": 180,
+        "few_releases": 2,
+    },
 )

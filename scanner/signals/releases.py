@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from scanner.models import Evidence, Finding, ProjectFiles, ProjectInfo, Severity
@@ -9,6 +10,11 @@ from scanner.signals.history import pinned_release, release_dates
 from scanner.signals.interface import Signal, SignalContext
 
 DAY = 86400.0
+_SECURITY = re.compile(
+    r"secur|vulnerab|\bcve-|exploit|malicious|malware|compromis|backdoor|attack|"
+    r"unauthori[sz]ed|credential|\brce\b|injection",
+    re.IGNORECASE,
+)
 
 
 def _yanked(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
@@ -18,12 +24,16 @@ def _yanked(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[
         return
     reasons = sorted({f.yanked_reason for f in yanked if f.yanked_reason})
     whole = len(yanked) == len(files)
+    # No reason, or one that names a security problem: high. A packaging mistake
+    # ("wrong python_requires", "broken wheel") or some files only: medium.
+    security = not reasons or any(_SECURITY.search(r) for r in reasons)
     yield signal.finding(
         evidence,
         f"{evidence.package.name} {evidence.package.version} is yanked"
         + ("" if whole else f" ({len(yanked)} of {len(files)} files)")
         + (f": {reasons[0]}" if reasons else " (no reason given)"),
-        severity=None if whole else Severity.MEDIUM,
+        severity=Severity.HIGH if whole and security else Severity.MEDIUM,
+        security_reason=bool(reasons) and security,
         reasons=list(reasons),
         files=[f.filename for f in yanked],
     )
@@ -73,32 +83,34 @@ def _project_status(signal: Signal, evidence: Evidence, ctx: SignalContext) -> I
 def _dormant_then_release(
     signal: Signal, evidence: Evidence, ctx: SignalContext
 ) -> Iterator[Finding]:
+    """The pinned release, once, when it ended a long silence and is itself recent: a
+    hijacked project reappears with a new release, and that release is the danger
+    while it is new (an old release after a gap has had years of users' eyes)."""
     found = pinned_release(evidence)
     if found is None:
         return
     files, version, _ = found
     dates = sorted(release_dates(files).items(), key=lambda item: item[1])
-    gap_days = ctx.threshold(signal, "days")
-    which = {version: "pinned"}
-    if dates:
-        which.setdefault(dates[-1][0], "newest")
-    for i, (release, uploaded) in enumerate(dates):
-        if release not in which or i == 0:
-            continue
-        previous, before = dates[i - 1]
-        gap = (uploaded - before).total_seconds() / DAY
-        if gap >= gap_days:
-            yield signal.finding(
-                evidence,
-                f"the {which[release]} release {release} ({uploaded.date()}) came after "
-                f"{gap:.0f} days without a release (previous: {previous}, {before.date()})",
-                release=str(release),
-                uploaded=uploaded.isoformat(),
-                previous=str(previous),
-                previous_uploaded=before.isoformat(),
-                gap_days=round(gap),
-                url=files.url,
-            )
+    at = next((i for i, (release, _) in enumerate(dates) if release == version), None)
+    if not at:  # unknown, or the first release
+        return
+    uploaded = dates[at][1]
+    previous, before = dates[at - 1]
+    gap = (uploaded - before).total_seconds() / DAY
+    age = (ctx.now - uploaded).total_seconds() / DAY
+    if gap >= ctx.threshold(signal, "days") and age <= ctx.threshold(signal, "recent_days"):
+        yield signal.finding(
+            evidence,
+            f"the pinned release {version} ({uploaded.date()}, {age:.0f} days ago) came after "
+            f"{gap:.0f} days without a release (previous: {previous}, {before.date()})",
+            release=str(version),
+            uploaded=uploaded.isoformat(),
+            previous=str(previous),
+            previous_uploaded=before.isoformat(),
+            gap_days=round(gap),
+            age_days=round(age),
+            url=files.url,
+        )
 
 
 def _too_new(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
@@ -169,10 +181,35 @@ def _late_file(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterat
         f for f in timed if f.upload_time and (f.upload_time - first).total_seconds() / DAY > limit
     ]
     if late:
+        # Wheels for a new platform are added to old releases all the time: low, unless
+        # the late file is itself new, or unattested beside attested ones.
+        states = {
+            f.filename: f.state for f in (evidence.provenance.files if evidence.provenance else ())
+        }
+        newest = max(f.upload_time for f in late if f.upload_time)
+        corroborated = [
+            why
+            for why, holds in (
+                (
+                    f"the latest was added {(ctx.now - newest).days} days ago",
+                    (ctx.now - newest).total_seconds() / DAY
+                    <= ctx.threshold(signal, "recent_days"),
+                ),
+                (
+                    "a late file is unattested while the release's first files are attested",
+                    any(states.get(f.filename) == "verified" for f in timed if f not in late)
+                    and any(states.get(f.filename) != "verified" for f in late),
+                ),
+            )
+            if holds
+        ]
         yield signal.finding(
             evidence,
             f"{len(late)} file(s) of {version} were added more than {limit:.0f} days after "
-            f"its first file ({first.date()})",
+            f"its first file ({first.date()})"
+            + (f"; {' and '.join(corroborated)}" if corroborated else ""),
+            severity=Severity.MEDIUM if corroborated else Severity.LOW,
+            corroborated_by=corroborated,
             first_upload=first.isoformat(),
             late_files={f.filename: f.upload_time.isoformat() for f in late if f.upload_time},
             url=files.url,
@@ -230,9 +267,10 @@ DORMANT_THEN_RELEASE = Signal(
     title="Release after long dormancy",
     severity=Severity.MEDIUM,
     family="releases",
-    rationale="A release after years of silence is how hijacked projects often reappear.",
+    rationale="A release after years of silence is how hijacked projects often reappear; "
+    "the pinned release only, and only while it is recent.",
     check=_dormant_then_release,
-    thresholds={"days": 730},
+    thresholds={"days": 730, "recent_days": 180},
 )
 TOO_NEW = Signal(
     id="too-new",
@@ -264,12 +302,13 @@ FEW_RELEASES = Signal(
 LATE_FILE = Signal(
     id="late-file",
     title="File added late to a release",
-    severity=Severity.MEDIUM,
+    severity=Severity.LOW,
     family="releases",
     rationale="A wheel added to an old release reaches every new install of that pin without a "
-    "new version number.",
+    "new version number. Wheels for new platforms are added late all the time: low, and medium "
+    "when the late file is itself recent or unattested beside attested files.",
     check=_late_file,
-    thresholds={"days": 30},
+    thresholds={"days": 30, "recent_days": 30},
 )
 STALE = Signal(
     id="stale",

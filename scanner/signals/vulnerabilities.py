@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from scanner.models import Advisory, Evidence, Finding, Severity
 from scanner.signals.interface import Signal, SignalContext
+from scanner.vulns.cvss import base_score, severity_word
 
 _SEVERITY_WORDS = {
     "CRITICAL": Severity.CRITICAL,
@@ -14,6 +15,18 @@ _SEVERITY_WORDS = {
     "MEDIUM": Severity.MEDIUM,
     "LOW": Severity.LOW,
 }
+
+
+def _severity(advisory: Advisory, default: Severity) -> tuple[Severity, str]:
+    """From the advisory's CVSS v3 vector when it has one, else its own word, else
+    `default`; and how it was rated, for the message."""
+    score = base_score(advisory.cvss) if advisory.cvss else None
+    if score is not None:
+        word = severity_word(score)
+        return _SEVERITY_WORDS.get(word, Severity.LOW), f"CVSS {score} ({word.lower()})"
+    if advisory.severity and advisory.severity.upper() in _SEVERITY_WORDS:
+        return _SEVERITY_WORDS[advisory.severity.upper()], f"rated {advisory.severity.lower()}"
+    return default, f"no severity given ({default.label} assumed)"
 
 
 def _advisories(evidence: Evidence) -> tuple[Advisory, ...]:
@@ -38,14 +51,16 @@ def _known(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[F
     for advisory in _advisories(evidence):
         if advisory.malicious:
             continue
-        severity = _SEVERITY_WORDS.get((advisory.severity or "").upper(), signal.severity)
+        severity, rated = _severity(advisory, signal.severity)
         fixed = f"; fixed in {', '.join(advisory.fixed)}" if advisory.fixed else "; no fix listed"
         yield signal.finding(
             evidence,
             f"{advisory.id}"
             + (f" ({', '.join(advisory.aliases[:3])})" if advisory.aliases else "")
+            + f", {rated}"
             + fixed,
             severity=severity,
+            cvss=advisory.cvss,
             **_observed(advisory, source),
         )
 

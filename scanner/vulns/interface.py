@@ -52,4 +52,5 @@ def _combine(group: list[Advisory]) -> Advisory:
         fixed=tuple(sorted({v for a in group for v in a.fixed})),
         severity=next((a.severity for a in group if a.severity), None),
         links=tuple(dict.fromkeys(link for a in group for link in a.links)),
+        cvss=next((a.cvss for a in group if a.cvss), None),
     )

@@ -174,6 +174,11 @@ def clean_record(record: Mapping[str, Any]) -> dict[str, Any]:
         "database_specific": {"severity": _text(specific.get("severity"))}
         if isinstance(specific, Mapping)
         else {},
+        "severity": [
+            {"type": str(s.get("type")), "score": str(s.get("score"))}
+            for s in _list(record.get("severity"))
+            if isinstance(s, Mapping) and isinstance(s.get("score"), str)
+        ],
     }
 
 
@@ -267,6 +272,7 @@ def _advisory(ids: set[str], group: list[Mapping[str, Any]], name: NormalizedNam
     fixed: set[str] = set()
     links: list[str] = []
     severity = None
+    vector = None
     for record in group:
         for affected in record.get("affected") or ():
             if canonicalize_name(str((affected.get("package") or {}).get("name", ""))) != name:
@@ -277,6 +283,14 @@ def _advisory(ids: set[str], group: list[Mapping[str, Any]], name: NormalizedNam
         links += [str(ref["url"]) for ref in record.get("references") or () if ref.get("url")]
         specific = record.get("database_specific") or {}
         severity = severity or specific.get("severity")
+        vector = vector or next(
+            (
+                str(s["score"])
+                for s in record.get("severity") or ()
+                if str(s.get("score", "")).startswith("CVSS:3")
+            ),
+            None,
+        )
     return Advisory(
         id=primary,
         aliases=tuple(sorted(ids - {primary})),
@@ -284,4 +298,5 @@ def _advisory(ids: set[str], group: list[Mapping[str, Any]], name: NormalizedNam
         fixed=tuple(sorted(fixed, key=lambda v: _version(v) or Version("0"))),
         severity=str(severity).upper() if severity else None,
         links=tuple(dict.fromkeys(links))[:10],
+        cvss=vector,
     )

@@ -119,6 +119,21 @@ def test_sdist_reader_rejects_archives_without_pkg_info():
         read_sdist_pkg_info(buffer.getvalue(), "evil-1.0.tar.gz")
 
 
+def test_an_egg_is_read_as_the_zip_it_is():
+    """tika 1.24's .egg was read as a tar and reported unsafe-archive."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("tika/__init__.py", "")
+        archive.writestr("EGG-INFO/PKG-INFO", "Metadata-Version: 1.1\nName: tika\nVersion: 1.24\n")
+    data = read_sdist_pkg_info(buffer.getvalue(), "tika-1.24-py3.8.egg")
+    assert b"Name: tika" in data
+    # a zip is told by its bytes, whatever its name says
+    assert b"Name: tika" in read_sdist_pkg_info(buffer.getvalue(), "tika-1.24.tar.gz")
+
+
 def test_recorded_files_are_noted():
     from tests.indexserver import RECORDED
 

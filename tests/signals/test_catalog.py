@@ -34,7 +34,7 @@ def test_every_signal_is_documented():
 def test_yanked():
     files = [dist("demo", "1.0", NOW - 400 * DAYS, yanked=True, yanked_reason="broken")]
     (f,) = fire("yanked", evidence(files=files))
-    assert f.severity is Severity.HIGH and f.evidence["reasons"] == ["broken"]
+    assert f.severity is Severity.MEDIUM and f.evidence["reasons"] == ["broken"]
     assert fire("yanked", evidence()) == []
 
 
@@ -114,14 +114,14 @@ def test_not_on_index():
 
 def test_typosquat():
     (f,) = fire("typosquat", evidence(name="reqeusts"))
-    assert f.evidence["popular"] == "requests" and f.evidence["difference"] == "swaps 'ue'"
+    assert f.evidence["popular"] == "requests" and f.evidence["difference"] == "swap"
     assert fire("typosquat", evidence(name="requests")) == []
     assert fire("typosquat", evidence(name="trustscan-demo")) == []
 
 
 def test_no_source_url():
     bare = metadata(project_urls=(("Documentation", "https://docs.example"),))
-    (f,) = fire("no-source-url", evidence(metadata=bare))
+    (f,) = fire("no-source-url", evidence(metadata=bare, project=project_info(project_urls=())))
     assert f.evidence["urls"] == {"Documentation": "https://docs.example"}
     assert fire("no-source-url", evidence(metadata=metadata())) == []
     github_home = metadata(project_urls=(), home_page="https://github.com/x/y")
