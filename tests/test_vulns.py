@@ -245,3 +245,16 @@ def test_an_osv_that_fails_is_asked_a_few_times_then_reported_once(capsys, index
             state = package["families"]["vulnerabilities"]
             assert state["state"] == "unknown" and "OSV" in state["reason"]
         assert code in (1, 3)  # never a pass (the example lock's hashes are made up: 1)
+
+
+def test_a_removed_project_is_still_looked_up_in_the_advisory_database(capsys, index, tmp_path):
+    # ctx was taken over in 2022 and removed; its pin is PYSEC-2022-199 in the database
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("ctx==0.2.6\n")
+    options = ["--advisory-db", str(SUBSET), "--no-live-advisories", "--format", "json"]
+    code = main(["scan", str(lock), "--index-url", index.url, *options])
+    (ctx,) = json.loads(capsys.readouterr().out)["packages"]
+    signals = {f["signal"] for f in ctx["findings"]}
+    assert {"not-on-index", "known-vulnerability"} <= signals
+    assert ctx["families"]["vulnerabilities"]["state"] == "evaluated"
+    assert code == 1

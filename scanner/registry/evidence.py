@@ -83,7 +83,7 @@ def collect_evidence(
     emails: tuple[ReleaseEmails, ...] = ()
     provenance = None
     earlier: tuple[ReleaseProvenance, ...] = ()
-    if package.version is not None and isinstance(files, ProjectFiles):
+    if package.version is not None and isinstance(files, ProjectFiles | Missing):
         # asked even for a release the index no longer serves: a removed release is
         # often a malicious one, and the advisory databases say so (ctx 0.2.6)
         vulnerabilities = query_vulnerabilities(vuln_sources, package.name, package.version)
