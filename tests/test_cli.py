@@ -402,3 +402,12 @@ def test_a_name_pinned_at_two_versions_is_two_packages(capsys, index, tmp_path):
     narrowed = json.loads(out)
     assert sorted(p["id"] for p in narrowed["packages"]) == ["packaging", "six"]
     assert any("1 of 3 entries do not apply to Python 3.12.0" in n for n in narrowed["notes"])
+
+
+def test_line_numbers_survive_resolution(capsys, index, tmp_path):
+    # one unpinned line used to make every package's line null (and SARIF lose regions)
+    lock = tmp_path / "requirements.txt"
+    lock.write_text("# pins\nsix==1.16.0\n\ngunicorn\n")
+    _, out, _ = run(capsys, str(lock), "--index-url", index.url, "--format", "json")
+    lines = {p["name"]: p["location"]["line"] for p in json.loads(out)["packages"]}
+    assert lines["six"] == 2 and lines["gunicorn"] == 4
