@@ -121,7 +121,7 @@ def describe(written: str, canonical: str, match: Match) -> str:
     if how.kind == "substitute":
         text = f"'{written}' is {target} with '{how.theirs}' written as '{ours}'"
         if (ours, how.theirs) in _LOOKS_LIKE:
-            text += f" (a '{ours}' reads as '{how.theirs}')"
+            text += f" ('{ours}' reads as '{how.theirs}')"
         return text
     if how.kind == "insert":
         return f"'{written}' is {target} with an extra '{ours}'"

@@ -86,6 +86,17 @@ class Details(Vertical):
                 f"blast radius {p['blast_radius']}   source {p['source']['kind']}"
             )
         )
+        if p.get("credits"):
+            standing = Table(
+                f"standing {p['standing']:.1f} from", "value", "observed", box=None, expand=True
+            )
+            for credit in p["credits"]:
+                standing.add_row(
+                    credit["component"],
+                    f"{credit['value']:.2f} x {credit['weight']:g}",
+                    safe(credit["observed"], 200),
+                )
+            lines.append(standing)
         table = Table("points", "severity", "signal", "finding", box=None, expand=True)
         for deduction, finding in zip(p["deductions"], p["findings"], strict=False):
             table.add_row(
