@@ -321,6 +321,8 @@ class ProjectInfo:
     organization: str | None
     latest_vulnerabilities: tuple[Mapping[str, object], ...]
     download_url: str | None = None
+    release_count: int | None = None  # from the JSON's `releases`, when it had them
+    first_upload: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,6 +459,8 @@ class Lookalike:
     roles: tuple[OwnerRole, ...] | None  # None: not known (not fetched, or not served)
     organization: str | None = None
     reason: str | None = None  # why the owners are not known
+    first_upload: datetime | None = None
+    releases: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,7 +120,15 @@ def _lookalike(index: Index, name: NormalizedName, rank: int) -> Lookalike:
     except FetchError as e:
         return Lookalike(name, rank, e.url or index.project_url(name), None, reason=e.reason)
     if isinstance(project, ProjectInfo):
-        return Lookalike(name, rank, project.url, project.roles, project.organization)
+        return Lookalike(
+            name,
+            rank,
+            project.url,
+            project.roles,
+            project.organization,
+            first_upload=project.first_upload,
+            releases=project.release_count,
+        )
     return Lookalike(name, rank, project.url, None, reason="the index does not know it")
 
 

@@ -451,7 +451,27 @@ def shrink_project(body: bytes) -> bytes:
             return body
         kept = {k: data[k] for k in _PROJECT_KEYS if k in data}
         kept["info"] = {k: v for k, v in data["info"].items() if k != "description"}
+        kept[_HISTORY_KEY] = _history(data.get("releases"))
         return json.dumps(kept, separators=(",", ":")).encode()
+
+
+_HISTORY_KEY = "trustscan:history"  # what shrinking keeps of `releases`
+
+
+def _history(releases: object) -> dict[str, object] | None:
+    """How many releases, and the first upload: what is kept of `releases` (a
+    typosquat's evidence shows the age of the project it resembles)."""
+    if not isinstance(releases, Mapping):
+        return None
+    times = [
+        stamp
+        for files in releases.values()
+        if isinstance(files, list)
+        for f in files
+        if isinstance(f, Mapping) and (stamp := parse_time(f.get("upload_time_iso_8601")))
+    ]
+    first = min(times, default=None)
+    return {"count": len(releases), "first_upload": first.isoformat() if first else None}
 
 
 def parse_project(response: Response) -> ProjectInfo:
@@ -461,6 +481,9 @@ def parse_project(response: Response) -> ProjectInfo:
         raise FetchError(response.url, "project JSON has no 'info' object")
     roles, organization = _ownership(response.url, data.get("ownership"))
     vulns = data.get("vulnerabilities")
+    history = data.get(_HISTORY_KEY) if _HISTORY_KEY in data else _history(data.get("releases"))
+    history = history if isinstance(history, Mapping) else {}
+    count = history.get("count")
     return ProjectInfo(
         name=str(info.get("name") or ""),
         url=response.url,
@@ -477,6 +500,8 @@ def parse_project(response: Response) -> ProjectInfo:
         latest_vulnerabilities=tuple(v for v in vulns or () if isinstance(v, Mapping))
         if isinstance(vulns, list)
         else (),
+        release_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        first_upload=parse_time(history.get("first_upload")),
     )
 
 

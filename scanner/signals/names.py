@@ -105,6 +105,10 @@ def _owners(evidence: Evidence, target: Lookalike | None) -> dict[str, object]:
         else None,
         "popular_organization": target.organization if target is not None else None,
         "popular_url": target.url if target is not None else None,
+        "popular_first_upload": target.first_upload.isoformat()
+        if target is not None and target.first_upload
+        else None,
+        "popular_releases": target.releases if target is not None else None,
     }
 
 

@@ -288,3 +288,25 @@ def test_headers_are_read_as_the_email_package_reads_them():
     fuzzed = ["".join(rng.choices(tokens, k=rng.randrange(1, 30))) for _ in range(500)]
     for text in recorded + crafted + fuzzed:
         assert read_headers(text) == _compat32(text), repr(text[:200])
+
+
+def test_shrunk_project_json_keeps_the_release_count_and_first_upload():
+    from scanner.registry.http import Response
+    from scanner.registry.index import parse_project, shrink_project
+
+    body = json.dumps(
+        {
+            "info": {"name": "demo", "version": "2.0", "description": "x" * 10_000},
+            "releases": {
+                "1.0": [{"upload_time_iso_8601": "2015-03-01T10:00:00.000000Z"}],
+                "2.0": [{"upload_time_iso_8601": "2020-01-01T00:00:00Z"}],
+                "0.1": [],
+            },
+        }
+    ).encode()
+    shrunk = shrink_project(body)
+    assert b"releases" not in shrunk.replace(b"trustscan:history", b"") and len(shrunk) < 1000
+    for data in (body, shrunk):
+        project = parse_project(Response("https://i/pypi/demo/json", 200, {}, data))
+        assert project.release_count == 3
+        assert project.first_upload is not None and project.first_upload.year == 2015
