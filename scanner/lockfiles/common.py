@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.version import InvalidVersion, Version
 
 from scanner.models import INDEX_SOURCE, Diagnostic, PackageSource, SourceKind
-from scanner.text import excerpt
+from scanner.text import excerpt, inert
 
 PUBLIC_INDEXES = ("https://pypi.org/simple", "https://pypi.python.org/simple")
 PUBLIC_FILE_HOSTS = ("files.pythonhosted.org", "pypi.org")
@@ -49,6 +49,7 @@ class Problems:
         self.items: list[Diagnostic] = []
 
     def add(self, line: int | None, key: str, message: str) -> None:
+        key = inert(key, 120)  # a key path can hold a name from the file (Pipfile.lock)
         self.items.append(Diagnostic(self.path, line, f"{key}: {message}" if key else message))
 
 
@@ -94,6 +95,15 @@ def named_hashes(artifacts: Iterable[object]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(set(found)))
 
 
+_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+def valid_name(name: str) -> bool:
+    """A project name as PEP 508 allows it: what no lock tool writes otherwise, and what
+    keeps a control character out of every message built from it."""
+    return _NAME.fullmatch(name) is not None
+
+
 def name_and_version(
     raw: Mapping[str, Any], key: str, line: int | None, problems: Problems
 ) -> tuple[str, Version | None] | None:
@@ -101,6 +111,9 @@ def name_and_version(
     name = as_str(raw.get("name"))
     if name is None:
         problems.add(line, f"{key}.name", "missing or not a string")
+        return None
+    if not valid_name(name):
+        problems.add(line, f"{key}.name", f"not a valid project name: {excerpt(name)}")
         return None
     if raw.get("version") is None:
         return name, None

@@ -13,7 +13,15 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from scanner.errors import InputError
-from scanner.lockfiles.common import Problems, as_list, as_str, as_table, hash_string, index_source
+from scanner.lockfiles.common import (
+    Problems,
+    as_list,
+    as_str,
+    as_table,
+    hash_string,
+    index_source,
+    valid_name,
+)
 from scanner.models import DEFAULT_GROUP, Lock, LockedPackage, PackageSource, SourceKind
 from scanner.text import excerpt
 
@@ -82,6 +90,9 @@ def _package(
     sources: Mapping[str, str],
     problems: Problems,
 ) -> LockedPackage | None:
+    if not valid_name(name):
+        problems.add(line, key, f"not a valid project name: {excerpt(name)}")
+        return None
     version: Version | None = None
     pin = as_str(raw.get("version"))
     if pin is not None:

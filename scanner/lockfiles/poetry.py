@@ -24,6 +24,7 @@ from scanner.lockfiles.common import (
     index_source,
     named_hashes,
     table_lines,
+    valid_name,
 )
 from scanner.lockfiles.toml import load_toml
 from scanner.models import DEFAULT_GROUP, Lock, LockEdge, LockedPackage, PackageSource, SourceKind
@@ -109,6 +110,9 @@ def _package(
     version_text = raw.get("version")
     if name is None or version_text is None:
         problems.add(line, key, "needs a name and a version")
+        return None
+    if not valid_name(name):
+        problems.add(line, f"{key}.name", f"not a valid project name: {excerpt(name)}")
         return None
     try:
         version = Version(str(version_text))

@@ -18,7 +18,13 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from scanner.errors import InputError
-from scanner.lockfiles.common import PUBLIC_FILE_HOSTS, PUBLIC_INDEXES, named_hashes, table_lines
+from scanner.lockfiles.common import (
+    PUBLIC_FILE_HOSTS,
+    PUBLIC_INDEXES,
+    named_hashes,
+    table_lines,
+    valid_name,
+)
 from scanner.lockfiles.toml import load_toml
 from scanner.models import Diagnostic, Lock, LockedPackage, PackageSource, SourceKind
 from scanner.text import excerpt
@@ -75,6 +81,11 @@ def _package(
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         problems.append(Diagnostic(path, line, f"{key}.name: missing or not a string"))
+        return None
+    if not valid_name(name):
+        problems.append(
+            Diagnostic(path, line, f"{key}.name: not a valid project name: {excerpt(name)}")
+        )
         return None
     version: Version | None = None
     if "version" in raw:

@@ -244,3 +244,23 @@ def test_pylock_groups_and_extras_are_known_to_its_markers():
         "cryptography",
     }
     assert len(select(lock).packages) == len(lock.packages)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("pylock.toml", 'lock-version = "1.0"\n[[packages]]\nname = "a\\u001b]52;c;eA==\\u0007"\n'),
+        (
+            "poetry.lock",
+            '[[package]]\nname = "a\\u001b[31m"\nversion = "1.0"\n'
+            '[metadata]\nlock-version = "2.0"\ncontent-hash = "x"\n',
+        ),
+        ("uv.lock", 'version = 1\n[[package]]\nname = "a b"\nversion = "1.0"\nsource = {}\n'),
+        ("Pipfile.lock", '{"_meta": {}, "default": {"a\\u001b[2J": {"version": "==1.0"}}}'),
+    ],
+)
+def test_a_name_no_project_can_have_is_an_input_error(path, text):
+    with pytest.raises(InputError) as raised:
+        parse_lock(text, path)
+    (message,) = raised.value.diagnostics()
+    assert "not a valid project name" in message and "\x1b" not in message and "\x07" not in message
