@@ -282,7 +282,7 @@ def add_scan_options(s: argparse.ArgumentParser) -> None:
     scope.add_argument(
         "--python-version",
         help="only what this Python installs (default: any; unpinned inputs are resolved "
-        "for the Python their markers name most, else this one)",
+        "for this one, or the Python most of their markers name if under 90%% apply here)",
     )
     scope.add_argument(
         "--platform", help="only what this platform installs: linux, darwin, win32 (default: any)"

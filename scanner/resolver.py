@@ -299,8 +299,8 @@ PYTHONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9", "3.8")
 def _environment_for(
     requirements: Sequence[Requirement], options: ResolverOptions
 ) -> tuple[ResolverOptions, list[str]]:
-    """`options`, with the Python most `requirements` apply to when none was named
-    (ties keep the given one); and a note when it was changed."""
+    """`options`, with the Python most `requirements` apply to when none was named and
+    fewer than 90 % apply to the given one (ties keep it); and a note when changed."""
     if options.python_named:
         return options, []
 
@@ -308,6 +308,8 @@ def _environment_for(
         return sum(marker_applies(str(r.marker) if r.marker else None, env) for r in requirements)
 
     best, best_fit = options.environment, fits(options.environment)
+    if best_fit >= 0.9 * len(requirements):
+        return options, []  # this interpreter will do: the notes name what it leaves out
     for python in PYTHONS:
         env = {
             **options.environment,

@@ -97,6 +97,17 @@ def scan(
     unpinned = [p for p in selection.packages if p.version is None and p.source.from_index]
     # pyproject.toml names only direct dependencies, pinned or not: always resolve it.
     if resolver is not None and (unpinned or lock.format == "pyproject.toml"):
+        if scope.wanted(lock) is None and lock.groups:
+            # Nothing pins the groups and extras of an unpinned input, and resolving them
+            # all at once asks for one release of every name that satisfies them all
+            # (extras that conflict never resolve): production, as an install gets it.
+            scope = Scope(frozenset(), frozenset(), scope.env)
+            selection = select(lock, scope)
+            scope_notes = [
+                "covered: production, for one environment (an unpinned input is resolved "
+                "as one install gets it; the next notes say for which); name groups or "
+                f"extras to add ({', '.join(lock.groups)}) with --groups and --extras"
+            ]
         lock = resolve_lock(lock, IndexMetadata(index), resolver, selection.packages)
         selection = select(lock)  # pinned for one environment now: the notes say which
     pinned = [

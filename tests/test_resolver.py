@@ -218,3 +218,26 @@ def test_the_resolver_reads_a_projects_releases_once():
     pins, _ = resolve([Requirement("a")], index, ResolverOptions(ENV))
     assert pins["a"].version == Version("1.0")  # 2.0 needs a b that does not exist
     assert sorted(asked) == ["a", "b"]
+
+
+def test_an_unpinned_input_resolves_production_and_says_which_groups_it_left_out(
+    capsys, index, tmp_path
+):
+    import json
+
+    from scanner.cli import main
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\ndependencies = ["six"]\n'
+        '[dependency-groups]\ndev = ["gunicorn==26.0.0"]\n'
+    )
+    argv = ["scan", str(tmp_path / "pyproject.toml"), "--index-url", index.url, "--format", "json"]
+    main([*argv, "--no-live-advisories"])
+    report = json.loads(capsys.readouterr().out)
+    assert {p["name"] for p in report["packages"]} == {"six"}
+    assert any(
+        "covered: production, for one environment" in n and "dev" in n for n in report["notes"]
+    )
+    main([*argv, "--no-live-advisories", "--groups", "dev"])
+    report = json.loads(capsys.readouterr().out)
+    assert {"six", "gunicorn"} <= {p["name"] for p in report["packages"]}
