@@ -103,13 +103,14 @@ class ReportModel:
     def summary(self) -> dict[str, Any]:
         """Counts for the status line, from the packages shown."""
         packages = list(self.packages.values())
+        keys = list(self.packages)
         return {
             "packages": len(packages),
             "not_evaluated": sum(not p["evaluated"] for p in packages),
             "vulnerabilities_unknown": sum(
                 p["families"].get("vulnerabilities", {}).get("state") == "unknown" for p in packages
             ),
-            "failing": sum(self.worst(p["name"]) in ("high", "critical") for p in packages),
+            "failing": sum(self.worst(k) in ("high", "critical") for k in keys),
             "verdict": self.report["verdict"]["label"],
             "exit_code": self.report["verdict"]["exit_code"],
         }

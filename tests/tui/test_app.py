@@ -408,3 +408,32 @@ async def test_copy_purl_and_url_and_export_the_view(tmp_path, monkeypatch):
     assert view["filter"] == "severity:high"
     assert {r["package"] for r in view["findings"]} == {"evil-pkg", "jeilyfish", "requests", "six"}
     assert (tmp_path / "trustscan-view.md").read_text().startswith("# trustscan findings")
+
+
+def _pinned_twice() -> dict:
+    """The fixture report with packaging pinned at two versions (ids name@version)."""
+    report = json.loads(json.dumps(REPORT))
+    original = next(p for p in report["packages"] if p["name"] == "packaging")
+    older = json.loads(json.dumps(original))
+    original["id"], older["id"], older["version"] = "packaging@24.2", "packaging@23.0", "23.0"
+    for p in report["packages"]:
+        for field in ("dependencies", "dependents"):
+            p[field] = ["packaging@24.2" if d == "packaging" else d for d in p.get(field, [])]
+    older["dependents"] = []
+    report["packages"].append(older)
+    report["roots"] = [*report["roots"], "packaging@23.0"]
+    return report
+
+
+@sync
+async def test_a_name_pinned_twice_is_two_nodes_with_their_own_details():
+    async with TrustscanApp(report=_pinned_twice()).run_test(size=SIZE) as pilot:
+        tree = pilot.app.screen.query_one(GraphTree)
+        older = next(n for n in tree.root.children if n.data.name == "packaging@23.0")
+        assert "packaging 23.0" in str(older.label) and "@" not in str(older.label)
+        tree.move_cursor(older)
+        await pilot.pause()
+        pilot.app.screen.query_one(Details).show("packaging@23.0")
+        await pilot.pause()
+        assert "packaging 23.0" in body(pilot, "summary")
+        assert "packaging@23.0" in body(pilot, "paths")

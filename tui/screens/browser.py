@@ -269,9 +269,10 @@ class BrowserScreen(Screen[None]):
 
     def action_approve(self) -> None:
         node = self.query_one(GraphTree).cursor_node
-        name = node.data.name if node is not None and node.data is not None else None
-        if name is None:
+        key = node.data.name if node is not None and node.data is not None else None
+        if key is None or key not in self.model.packages:
             return
+        name = self.model.packages[key]["name"]  # owners are per project, not per pin
         if self.approver is None:
             self.notify(
                 "approval needs a scan run here (a stored scan has no evidence to record)",

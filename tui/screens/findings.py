@@ -32,11 +32,11 @@ class FindingsScreen(Screen[str | None]):
         self.model = model
         self.rows = sorted(
             (
-                (p["name"], p["version"] or "-", f)
-                for p in model.packages.values()
+                (key, p["name"], p["version"] or "-", f)
+                for key, p in model.packages.items()  # key: the id (name@version when pinned twice)
                 for f in p["findings"]
             ),
-            key=lambda r: (-SEVERITY_ORDER.index(r[2]["severity"]), r[0], r[2]["signal"]),
+            key=lambda r: (-SEVERITY_ORDER.index(r[3]["severity"]), r[0], r[3]["signal"]),
         )
 
     def compose(self) -> ComposeResult:
@@ -60,7 +60,7 @@ class FindingsScreen(Screen[str | None]):
         table.clear()
         query = query.strip().lower()
         shown = 0
-        for name, version, finding in self.rows:
+        for key, name, version, finding in self.rows:
             text = f"{name} {finding['signal']} {finding['message']}".lower()
             if query and query not in text:
                 continue
@@ -70,7 +70,7 @@ class FindingsScreen(Screen[str | None]):
                 safe(finding["signal"], 40),
                 safe(f"{name} {version}", 60),
                 safe(finding["message"], 200),
-                key=f"{shown}:{name}",
+                key=f"{shown}:{key}",
             )
         what = f" matching {query!r}" if query else ""
         self.query_one("#findings-count", Static).update(

@@ -72,7 +72,7 @@ class Details(Vertical):
     def _summary(self, p: dict[str, Any]) -> RenderableType:
         head = safe(p["name"], 80, "bold") + Text(" ") + safe(p["version"] or "-", 40)
         head.append("  ")
-        head.append_text(badge(p["score"], self.model.worst(p["name"])))
+        head.append_text(badge(p["score"], self.model.worst(p.get("id") or p["name"])))
         lines: list[RenderableType] = [head]
         if p["summary"]:
             lines.append(safe(p["summary"], 300, "italic"))
@@ -209,7 +209,8 @@ class Details(Vertical):
         return Group(*lines)
 
     def _paths(self, p: dict[str, Any]) -> RenderableType:
-        paths = self.model.paths_to(p["name"])
+        key = p.get("id") or p["name"]  # name@version for a name pinned twice
+        paths = self.model.paths_to(key)
         lines = [
             Text(f"blast radius {p['blast_radius']}: {len(paths)} path(s) from a direct dependency")
         ]
@@ -218,7 +219,7 @@ class Details(Vertical):
             for i, step in enumerate(path):
                 if i:
                     line.append(" → ", style="dim")
-                line.append_text(safe(step, 60, "bold" if step == p["name"] else ""))
+                line.append_text(safe(step, 60, "bold" if step == key else ""))
             lines.append(line)
         return Group(*lines)
 

@@ -66,7 +66,7 @@ class GraphTree(Tree[Entry]):
         package = self.model.packages[name]
         label = badge(self.model.score(name), self.model.worst(name))
         label.append(" ")
-        label.append_text(safe(name, 80, "bold"))
+        label.append_text(safe(package["name"], 80, "bold"))  # the id may be name@version
         label.append_text(safe(f" {package['version'] or '-'}", 40, "dim"))
         if suffix:
             label.append(f" {suffix}", style="italic dim")
