@@ -628,7 +628,8 @@ def _explain(args: argparse.Namespace) -> int:
         if args.input:
             report = store.last_report(str(Path(args.input).resolve()))
         else:  # the lockfile here, else the last scan that has the package
-            report = _last_report_here(store) or store.last_report_with(args.name)
+            project = args.name.partition("@")[0]  # NAME@VERSION explains one pin
+            report = _last_report_here(store) or store.last_report_with(project)
     finally:
         store.close()
     if report is None:

@@ -395,6 +395,13 @@ def test_a_name_pinned_at_two_versions_is_two_packages(capsys, index, tmp_path):
     assert lines == {"packaging@24.1": 1, "packaging@26.2": 2, "six": 3}
     assert all(p["evaluated"] for p in report["packages"])
     assert any("each version is scanned as a package of its own" in n for n in report["notes"])
+    assert main(["explain", "packaging", "--input", str(lock)]) == 0
+    both = capsys.readouterr().out
+    assert "packaging 24.1" in both and "packaging 26.2" in both
+    assert main(["explain", "packaging@26.2", "--input", str(lock)]) == 0
+    one = capsys.readouterr().out
+    assert one.startswith("packaging 26.2") and one.count("(scan of") == 1
+    assert both.count("(scan of") == 2
     # narrowed to one Python, one of them is left out, and the note says so
     _, out, _ = run(
         capsys, str(lock), "--index-url", index.url, "--format", "json", "--python-version", "3.12"

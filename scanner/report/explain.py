@@ -14,11 +14,21 @@ from scanner.text import inert
 
 
 def render_explanation(report: dict[str, Any], name: str) -> str:
-    """A package's score, deduction by deduction, with the evidence behind each."""
-    wanted = canonicalize_name(name)
-    package = next((p for p in report["packages"] if p["name"] == wanted), None)
-    if package is None:
+    """A package's score, deduction by deduction, with the evidence behind each. `NAME`
+    explains every version the scan pinned it at; `NAME@VERSION` one of them."""
+    project, _, version = name.partition("@")
+    wanted = canonicalize_name(project)
+    found = [
+        p
+        for p in report["packages"]
+        if p["name"] == wanted and (not version or p["version"] == version)
+    ]
+    if not found:
         raise UsageError(f"{name} is not in the last scan of {report['input']}")
+    return "\n".join(_explain(report, package) for package in found)
+
+
+def _explain(report: dict[str, Any], package: dict[str, Any]) -> str:
     lines = [
         f"{inert(package['name'])} {inert(package['version'] or '-')}  "
         f"(scan of {inert(report['input'])} at {report['started_at']})",
