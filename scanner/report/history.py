@@ -67,8 +67,9 @@ def render_diff(
     new: dict[str, Any],
     owners: tuple[Mapping[str, OwnershipObservation], Mapping[str, OwnershipObservation]],
 ) -> str:
-    before = {p["name"]: p for p in old["packages"]}
-    after = {p["name"]: p for p in new["packages"]}
+    # by id: a name pinned at several versions is one entry per version
+    before = {p.get("id") or p["name"]: p for p in old["packages"]}
+    after = {p.get("id") or p["name"]: p for p in new["packages"]}
     lines = [
         f"scan {pair[0]} ({old['started_at'][:19]}) -> scan {pair[1]} ({new['started_at'][:19]})"
     ]
