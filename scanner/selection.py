@@ -60,10 +60,6 @@ class Scope:
             named_extras = named_extras or frozenset()
         return cls(named_groups, named_extras, dict(env or {}))
 
-    @property
-    def narrowed(self) -> bool:
-        return self.groups is not None or self.extras is not None or bool(self.env)
-
     def wanted(self, lock: Lock) -> frozenset[str] | None:
         """The groups and extras to include beyond production; None: all of them."""
         if self.groups is None and self.extras is None:
@@ -95,16 +91,11 @@ class Selection:
     def key(self, package: LockedPackage) -> str:
         """The package's identity in this scan: its name, or `name@version` when the
         lock pins the name at several versions."""
-        return package_key(package, self.duplicated)
-
-    def keys_of(self, name: str) -> list[str]:
-        return [self.key(p) for p in self.packages if p.name == name]
+        return package_key(package.name, package.display_version, self.duplicated)
 
 
-def package_key(package: LockedPackage, duplicated: AbstractSet[str]) -> str:
-    if package.name in duplicated:
-        return f"{package.name}@{package.display_version}"
-    return package.name
+def package_key(name: str, version: str, duplicated: AbstractSet[str]) -> str:
+    return f"{name}@{version}" if name in duplicated else name
 
 
 def select(lock: Lock, scope: Scope | None = None) -> Selection:
@@ -169,10 +160,10 @@ def _recorded_edges(
         return None
     keys: dict[str, list[str]] = defaultdict(list)
     for package in packages:
-        keys[package.name].append(package_key(package, duplicated))
+        keys[package.name].append(package_key(package.name, package.display_version, duplicated))
     edges: set[tuple[str, str]] = set()
     for package in packages:
-        source = package_key(package, duplicated)
+        source = package_key(package.name, package.display_version, duplicated)
         for edge in package.dependencies or ():
             if edge.name == package.name or not marker_applies(
                 edge.marker, env, sorted(package.extras)
@@ -201,16 +192,14 @@ def _walk(lock: Lock, scope: Scope) -> Selection:
     duplicated = _duplicated(packages)
     if duplicated:
         notes.insert(0, _versions_note(packages, duplicated))
-
-    def key(pin: tuple[str, str]) -> str:
-        return pin[0] if pin[0] not in duplicated else f"{pin[0]}@{pin[1]}"
-
     return Selection(
         tuple(packages),
         tuple(notes),
         0,
-        tuple(sorted({(key(a), key(b)) for a, b in edges})),
-        tuple(sorted({key(r) for r in roots})),
+        tuple(
+            sorted({(package_key(*a, duplicated), package_key(*b, duplicated)) for a, b in edges})
+        ),
+        tuple(sorted({package_key(*r, duplicated) for r in roots})),
         duplicated,
     )
 
