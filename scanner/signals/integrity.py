@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
 from scanner.models import (
     Evidence,
@@ -46,14 +46,41 @@ def _not_on_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Ite
         )
 
 
-def _unmatched(evidence: Evidence) -> tuple[list[str], list[tuple[str, str, str]], list[str]]:
-    """The lock's sha256 digests the index does not serve, split three ways:
-    (replaced: same file name, other digest -> [(file, locked, served)]),
-    (gone: a named file the index no longer serves), (unnamed: a bare digest)."""
-    locked = evidence.package.sha256s()
-    served = {f.sha256 for f in evidence.release_files if f.sha256}
-    by_name = {f.filename: f.sha256 for f in evidence.release_files if f.sha256}
-    names = {digest.split(":", 1)[1]: name for name, digest in evidence.package.named_hashes}
+@dataclass(frozen=True, slots=True)
+class _Unmatched:
+    """The lock's sha256 digests the index does not serve for the pinned release, split
+    three ways: `replaced` (same file name, other digest: (file, locked, served)),
+    `gone` (a named file the index no longer serves), `unnamed` (a bare digest)."""
+
+    locked: frozenset[str]
+    served: frozenset[str]
+    replaced: list[tuple[str, str, str]]
+    gone: list[str]
+    unnamed: list[str]
+
+    @property
+    def suspect(self) -> bool:
+        """A replaced file: one served under a name the lock gives other bytes; or bare
+        digests that match nothing (what pip refuses to install) or do not match while
+        the index serves files the lock does not know (else files were only removed)."""
+        if self.replaced:
+            return True
+        return bool(self.unnamed) and (
+            not self.locked & self.served or bool(self.served - self.locked)
+        )
+
+
+def _unmatched(evidence: Evidence) -> _Unmatched | None:
+    """None when there is nothing to compare: no hashes, no files, or a package locked
+    from another index (its builds say nothing about this index's files)."""
+    package = evidence.package
+    locked = package.sha256s()
+    files = evidence.release_files
+    if not locked or not files or package.source.kind is not SourceKind.INDEX:
+        return None
+    served = frozenset(f.sha256 for f in files if f.sha256)
+    by_name = {f.filename: f.sha256 for f in files if f.sha256}
+    names = {digest.split(":", 1)[1]: name for name, digest in package.named_hashes}
     replaced, gone, unnamed = [], [], []
     for digest in sorted(locked - served):
         name = names.get(digest)
@@ -63,84 +90,61 @@ def _unmatched(evidence: Evidence) -> tuple[list[str], list[tuple[str, str, str]
             replaced.append((name, digest, by_name[name]))
         else:
             gone.append(name)
-    return unnamed, replaced, gone
-
-
-def _suspect(locked: AbstractSet[str], served: AbstractSet[str]) -> bool:
-    """Bare digests that do not match: a replaced file unless the index serves nothing
-    the lock does not know (then files were only removed). Nothing matching at all is
-    what pip refuses to install."""
-    return not locked & served or bool(served - locked)
-
-
-def _checked(evidence: Evidence) -> bool:
-    return bool(
-        evidence.package.sha256s()
-        and evidence.release_files
-        and evidence.package.source.kind is SourceKind.INDEX
-    )  # hashes of another index's builds say nothing about this index's files
+    return _Unmatched(locked, served, replaced, gone, unnamed)
 
 
 def _hash_mismatch(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
-    """Critical when the index serves a file the lock names with other bytes, or when no
-    digest of the lock matches anything served (pip would refuse the install; the file
-    was replaced or the lock edited). A lock digest for a file the index merely no
-    longer serves is `file-not-served`."""
-    if not _checked(evidence):
+    """Critical when the index serves a file the lock names with other bytes, or when the
+    lock's bare digests point at a replaced file (`_Unmatched.suspect`). A digest for a
+    file the index merely no longer serves is `file-not-served`."""
+    found = _unmatched(evidence)
+    if found is None or not found.suspect:
         return
-    unnamed, replaced, _ = _unmatched(evidence)
-    locked = evidence.package.sha256s()
-    served = {f.sha256 for f in evidence.release_files if f.sha256}
-    nothing_matches = not locked & served
     where = f"{evidence.package.file}:{evidence.package.line}"
     package = f"{evidence.package.name} {evidence.package.version}"
-    if replaced:
-        name, was, now = replaced[0]
+    if found.replaced:
+        name, was, now = found.replaced[0]
         yield signal.finding(
             evidence,
             f"the index serves {name} with sha256 {now[:16]}..., the lock says {was[:16]}...: "
             f"the file was replaced after the lock was made"
-            + (f" ({len(replaced)} files)" if len(replaced) > 1 else ""),
-            replaced=[{"file": n, "locked": w, "served": s} for n, w, s in replaced],
+            + (f" ({len(found.replaced)} files)" if len(found.replaced) > 1 else ""),
+            replaced=[{"file": n, "locked": w, "served": s} for n, w, s in found.replaced],
             lock=where,
         )
-    elif unnamed and _suspect(locked, served):
-        yield signal.finding(
-            evidence,
-            (
-                f"none of the {len(locked)} sha256 hashes in the lock matches a file of {package}"
-                if nothing_matches
-                else f"{len(unnamed)} of {len(locked)} sha256 hashes in the lock match no file "
-                f"of {package}, while the index serves files the lock does not know"
-            )
-            + " on the index: files were replaced, or the lock edited",
-            unmatched=unnamed,
-            served={f.filename: f.sha256 for f in evidence.release_files},
-            lock=where,
+        return
+    yield signal.finding(
+        evidence,
+        (
+            f"none of the {len(found.locked)} sha256 hashes in the lock matches a file of {package}"
+            if not found.locked & found.served
+            else f"{len(found.unnamed)} of {len(found.locked)} sha256 hashes in the lock match "
+            f"no file of {package}, while the index serves files the lock does not know"
         )
+        + " on the index: files were replaced, or the lock edited",
+        unmatched=found.unnamed,
+        served={f.filename: f.sha256 for f in evidence.release_files},
+        lock=where,
+    )
 
 
 def _file_not_served(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
-    if not _checked(evidence):
-        return
-    unnamed, replaced, gone = _unmatched(evidence)
-    locked = evidence.package.sha256s()
-    served = {f.sha256 for f in evidence.release_files if f.sha256}
-    if replaced or (unnamed and _suspect(locked, served)):
-        return  # hash-mismatch says it
-    if gone or unnamed:
-        what = ", ".join(gone[:3]) + (" ..." if len(gone) > 3 else "") if gone else None
-        count = len(gone) + len(unnamed)
-        yield signal.finding(
-            evidence,
-            f"{count} file(s) the lock vouches for are no longer served by the index"
-            + (f" ({what})" if what else "")
-            + "; the others match: removed after upload, often a broken build",
-            files=gone,
-            unmatched=unnamed,
-            served={f.filename: f.sha256 for f in evidence.release_files},
-            lock=f"{evidence.package.file}:{evidence.package.line}",
-        )
+    found = _unmatched(evidence)
+    if found is None or found.suspect or not (found.gone or found.unnamed):
+        return  # nothing gone, or hash-mismatch says it
+    gone = found.gone
+    what = ", ".join(gone[:3]) + (" ..." if len(gone) > 3 else "") if gone else None
+    yield signal.finding(
+        evidence,
+        f"{len(gone) + len(found.unnamed)} file(s) the lock vouches for are no longer served "
+        "by the index"
+        + (f" ({what})" if what else "")
+        + "; the others match: removed after upload, often a broken build",
+        files=gone,
+        unmatched=found.unnamed,
+        served={f.filename: f.sha256 for f in evidence.release_files},
+        lock=f"{evidence.package.file}:{evidence.package.line}",
+    )
 
 
 def _not_from_index(signal: Signal, evidence: Evidence, ctx: SignalContext) -> Iterator[Finding]:
