@@ -358,14 +358,9 @@ def resolve_lock(
     try:
         pins, notes = resolve(requirements, source, options)
     except ResolutionTimeout as e:
-        # Out of time: the input's own pins stay as written (their dependencies are not
-        # known), the rest is listed, not evaluated; the note says what to do.
-        pins, notes = {}, [str(e)]
-        unresolved = [p for p in from_index if p.version is None]
-        pinned_as_given = [p for p in from_index if p.version is not None]
-        return _resolved(
-            lock, options, pins, notes, chosen, [], packages, unresolved, pinned_as_given
-        )
+        # Out of time: every entry stays as the input wrote it (a pin keeps its version,
+        # its dependencies unknown; the rest is not evaluated); the note says what to do.
+        pins, notes, unresolved = {}, [str(e)], list(from_index)
     except ResolutionError as e:
         # One bad requirement must not sink the scan: keep what is pinned, resolve the
         # rest one by one, and leave what cannot be resolved listed (not evaluated).
@@ -384,7 +379,7 @@ def resolve_lock(
             notes += more
             for name, candidate in found.items():
                 pins.setdefault(name, candidate)
-    return _resolved(lock, options, pins, notes, chosen, left_out, packages, unresolved, [])
+    return _resolved(lock, options, pins, [*chosen, *notes], left_out, packages, unresolved)
 
 
 def _resolved(
@@ -392,13 +387,12 @@ def _resolved(
     options: ResolverOptions,
     pins: Mapping[NormalizedName, Candidate],
     notes: Sequence[str],
-    chosen: Sequence[str],
     left_out: Sequence[str],
     packages: Sequence[LockedPackage],
     unresolved: Sequence[LockedPackage],
-    pinned_as_given: Sequence[LockedPackage],
 ) -> Lock:
-    """The resolved Lock: the pins, then what was not resolved, with notes saying why."""
+    """The resolved Lock: the pins, then what was not resolved (kept as the input wrote
+    it), with notes saying why."""
     given = {p.name: p for p in packages}
     pinned = [
         LockedPackage(
@@ -413,16 +407,13 @@ def _resolved(
         )
         for c in sorted(pins.values(), key=lambda c: c.name)
     ]
-    others = (
-        [p for p in packages if not p.source.from_index]
-        + [p for p in unresolved if p.name not in pins]
-        + list(pinned_as_given)
-    )
+    others = [p for p in packages if not p.source.from_index] + [
+        p for p in unresolved if p.name not in pins
+    ]
     cutoff = options.exclude_newer.isoformat() if options.exclude_newer else "none"
     said = [
         f"resolved {len(pins)} packages for {describe_environment(options.environment)} "
         f"(upload cutoff: {cutoff})",
-        *chosen,
         *notes,
     ]
     if left_out:
